@@ -1,0 +1,3 @@
+from volseg.cli.main import main
+
+main()

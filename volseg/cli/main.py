@@ -1,0 +1,91 @@
+"""One ``volseg`` command with subcommands.
+
+Each subcommand lives in its own module (``volseg/cli/<name>_cmd.py``) exposing
+``register(app)``; heavy imports (torch, numba kernels) happen inside the commands so
+``volseg --help`` stays fast. Bad input raises :class:`volseg.errors.VolsegError`, which is
+printed as one sentence on stderr with exit code 2 (a traceback only with ``--debug``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+import typer
+
+from volseg.errors import VolsegError
+
+app = typer.Typer(
+    name="volseg",
+    help="3D instance segmentation of volumetric electron microscopy.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+# Modules that add subcommands; each exposes ``register(app)``.
+COMMAND_MODULES = (
+    "volseg.cli.config_cmd",
+    "volseg.cli.synth_cmd",
+    "volseg.cli.decode_cmd",
+    "volseg.cli.evaluate_cmd",
+    "volseg.cli.demo_cmd",
+)
+
+
+@app.callback()
+def _root(
+    debug: bool = typer.Option(False, "--debug", help="Show full tracebacks on errors."),
+) -> None:
+    """3D instance segmentation of volumetric electron microscopy."""
+
+
+def _register_all() -> None:
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:  # a command module not written yet
+            if exc.name == name:
+                continue
+            raise
+        module.register(app)
+
+
+_register_all()
+
+USER_ERRORS = (VolsegError, FileNotFoundError, PermissionError, IsADirectoryError)
+
+
+def fail(message: str) -> None:
+    """Print one sentence on stderr and exit 2."""
+    print(f"volseg: error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the app, turning user errors into exit code 2."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    try:
+        rv = app(args=args, prog_name="volseg", standalone_mode=False)
+    except click.exceptions.ClickException as exc:  # usage errors: click's own message, exit 2
+        exc.show()
+        raise SystemExit(exc.exit_code) from None
+    except click.exceptions.Abort:
+        print("volseg: aborted", file=sys.stderr)
+        raise SystemExit(1) from None
+    except click.exceptions.Exit as exc:
+        raise SystemExit(exc.exit_code) from None
+    except USER_ERRORS as exc:
+        if debug:
+            raise
+        message = str(exc)
+        if isinstance(exc, OSError) and exc.filename and str(exc.filename) not in message:
+            message = f"{exc.strerror}: {exc.filename}"
+        fail(message)
+    raise SystemExit(rv if isinstance(rv, int) else 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
