@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +37,8 @@ class Volume:
         offset: world position of voxel ``(0, 0, 0)`` in nanometres, ``(z, y, x)``.
         path: where the data was read from (for error messages), if anywhere.
         attrs: extra metadata (e.g. map quantisation), copied on write.
+        closer: releases the open file behind ``data`` (set by the h5 and tif readers); call
+            :meth:`close` or use the volume as a context manager to release it early.
     """
 
     data: Any
@@ -43,6 +46,7 @@ class Volume:
     offset: Triple = (0.0, 0.0, 0.0)
     path: str | None = None
     attrs: dict[str, Any] = field(default_factory=dict)
+    closer: Callable[[], None] | None = field(default=None, repr=False, compare=False, kw_only=True)
 
     def __post_init__(self) -> None:
         self.voxel_size = as_triple(self.voxel_size, name="voxel_size")
@@ -73,6 +77,18 @@ class Volume:
     def numpy(self) -> np.ndarray:
         """Read the whole array into memory."""
         return np.asarray(self.data[...])
+
+    def close(self) -> None:
+        """Release the file handle behind ``data`` (if any); ``data`` is unreadable afterwards."""
+        closer, self.closer = self.closer, None
+        if closer is not None:
+            closer()
+
+    def __enter__(self) -> Volume:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def __repr__(self) -> str:
         where = f", path={self.path!r}" if self.path else ""
