@@ -1,0 +1,101 @@
+"""The ``test`` (decoding, evaluation) and ``tune`` (threshold sweep) sections.
+
+Decoder kwargs are checked against :data:`DECODER_KWARGS`: an unknown kwarg is an error
+(PyTorch Connectomics dropped them silently). Thresholds on probability maps lie in [0, 1];
+``[seed, fg]`` pairs hold the threshold for seeds and for the foreground mask, and a ``null``
+element (or a ``null`` pair) means that map is not used for that purpose. Connectivity is
+6, 18 or 26 (face, edge, corner neighbours).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from volseg.config.fields import CONNECTIVITY, PROB, Param, param, spec
+
+_PROB_PAIR = param(list[float | None] | None, length=2, **PROB)
+
+#: Keyword arguments each decoder accepts in ``test.decoding[*].kwargs``.
+DECODER_KWARGS: dict[str, dict[str, Param]] = {
+    "contour_distance": {
+        "binary_threshold": _PROB_PAIR,
+        "contour_threshold": _PROB_PAIR,
+        "distance_threshold": param(list[float | None] | None, length=2, lo=-1.0, hi=1.0),
+        "min_seed_size": param(int, lo=0),
+        "min_instance_size": param(int, lo=0),
+        "channels": param(list[int], length=3, lo=0),
+        "mode": param(str, choices=("watershed", "cc")),
+        "connectivity": param(int, choices=CONNECTIVITY),
+    },
+    "watershed": {
+        "threshold": param(float, **PROB),
+        "h": param(float | None, lo=0.0),
+        "min_seed_size": param(int, lo=0),
+        "min_instance_size": param(int, lo=0),
+        "connectivity": param(int, choices=CONNECTIVITY),
+        "mask_threshold": param(float | None, **PROB),
+    },
+    "cc": {
+        "threshold": param(float, **PROB),
+        "connectivity": param(int, choices=CONNECTIVITY),
+        "min_instance_size": param(int, lo=0),
+    },
+}
+METRICS = ("adapted_rand", "voi", "match_instances", "semantic")
+
+
+@dataclass
+class TestDataConfig:
+    """Volumes to decode and score (paths as in ``data``)."""
+
+    __test__ = False  # a schema, not a pytest class
+
+    test_image: list[str] = spec(factory=list, path="many")
+    test_label: list[str] = spec(factory=list, path="many")
+    test_mask: list[str] = spec(factory=list, path="many")
+
+
+@dataclass
+class DecoderConfig:
+    """One decoding step: ``name`` and its kwargs (see :data:`DECODER_KWARGS`)."""
+
+    name: str = spec("contour_distance", choices=tuple(DECODER_KWARGS))
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class EvaluationConfig:
+    """Scores to compute; instances below ``min_instance_size`` voxels are dropped first."""
+
+    metrics: list[str] = spec(factory=lambda: ["adapted_rand", "voi"], choices=METRICS)
+    iou_thresholds: list[float] = spec(
+        factory=lambda: [0.5, 0.75], lo=0.0, hi=1.0, lo_open=True, min_length=1
+    )
+    min_instance_size: int = spec(0, lo=0)
+
+
+@dataclass
+class TestConfig:
+    """Decoding and evaluation of predicted maps."""
+
+    __test__ = False  # a schema, not a pytest class
+
+    data: TestDataConfig = field(default_factory=TestDataConfig)
+    decoding: list[DecoderConfig] = field(default_factory=lambda: [DecoderConfig()])
+    evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
+
+
+@dataclass
+class TuneConfig:
+    """Decoder-parameter sweep. ``parameters`` maps a kwarg of ``decoder`` (``h``) or one
+    element of a pair kwarg (``binary_threshold.0``) to a list of values or to
+    ``{low, high, num}`` (``num`` evenly spaced values). ``grid`` tries every combination,
+    ``random`` ``num_samples`` of them; the best by ``metric`` wins."""
+
+    decoder: str = spec("contour_distance", choices=tuple(DECODER_KWARGS))
+    parameters: dict[str, Any] = field(default_factory=dict)
+    method: str = spec("grid", choices=("grid", "random"))
+    num_samples: int = spec(50, lo=1)
+    metric: str = spec("adapted_rand", choices=("adapted_rand", "voi"))
+    workers: int = spec(2, lo=1)

@@ -1,0 +1,187 @@
+"""The ``model`` section: network architecture, losses and multi-task wiring.
+
+Each architecture uses only some keys. :data:`ARCHITECTURE_KEYS` says which (besides
+:data:`COMMON_MODEL_KEYS`); a key the chosen architecture would ignore, set to anything but its
+default, is an error. ``filters`` is the per-level width list for every architecture that
+has one (MONAI calls it ``channels`` or ``features``); null means :data:`DEFAULT_FILTERS`
+of the architecture and is filled in on loading. Deep supervision works with every
+architecture (one output per resolution level).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from volseg.config.fields import NON_NEGATIVE, POSITIVE, Param, param, spec
+
+ARCHITECTURES = ("rsunet", "mednext", "monai_basic_unet3d", "attention_unet", "monai_unet")
+LOSSES = (
+    "DiceLoss",
+    "WeightedBCEWithLogitsLoss",
+    "BCEWithLogitsLoss",
+    "FocalLoss",
+    "TverskyLoss",
+    "SmoothL1Loss",
+    "MSELoss",
+)
+
+COMMON_MODEL_KEYS = frozenset(
+    {
+        "architecture",
+        "input_size",
+        "output_size",
+        "in_channels",
+        "out_channels",
+        "loss_functions",
+        "loss_weights",
+        "loss_kwargs",
+        "loss_balancing",
+        "multi_task_config",
+        "external_weights_path",
+        "external_weights_prefix",
+        "deep_supervision",
+        "deep_supervision_weights",
+    }
+)
+
+#: Architecture-specific ``model`` keys each architecture uses (on top of COMMON_MODEL_KEYS).
+ARCHITECTURE_KEYS: dict[str, frozenset[str]] = {
+    "rsunet": frozenset(
+        {
+            "filters",
+            "kernel_size",
+            "norm",
+            "activation",
+            "dropout",
+            "num_2d_levels",
+            "upsample",
+            "spatial_dims",
+        }
+    ),
+    "mednext": frozenset({"mednext_size", "mednext_kernel_size", "spatial_dims"}),
+    "monai_basic_unet3d": frozenset(
+        {"filters", "norm", "activation", "dropout", "upsample", "spatial_dims"}
+    ),
+    "attention_unet": frozenset({"filters", "strides", "kernel_size", "dropout", "spatial_dims"}),
+    "monai_unet": frozenset(
+        {
+            "filters",
+            "strides",
+            "kernel_size",
+            "norm",
+            "activation",
+            "dropout",
+            "num_res_units",
+            "spatial_dims",
+        }
+    ),
+}
+#: ``filters`` when the config leaves it null (mednext has fixed widths and takes none).
+DEFAULT_FILTERS: dict[str, list[int]] = {
+    "rsunet": [28, 36, 48, 64, 80],
+    "monai_basic_unet3d": [32, 32, 64, 128, 256, 32],
+    "attention_unet": [16, 32, 64, 128, 256],
+    "monai_unet": [16, 32, 64, 128, 256],
+}
+
+#: Keyword arguments each loss accepts in ``model.loss_kwargs``.
+LOSS_KWARGS: dict[str, dict[str, Param]] = {
+    "DiceLoss": {"smooth": param(float, **POSITIVE), "squared_pred": param(bool)},
+    "WeightedBCEWithLogitsLoss": {"pos_weight": param(float, **POSITIVE)},
+    "BCEWithLogitsLoss": {"pos_weight": param(float, **POSITIVE)},
+    "FocalLoss": {
+        "alpha": param(float, lo=0.0, hi=1.0),
+        "gamma": param(float, **NON_NEGATIVE),
+        "pos_weight": param(float, **POSITIVE),
+    },
+    "TverskyLoss": {
+        "alpha": param(float, **NON_NEGATIVE),
+        "beta": param(float, **NON_NEGATIVE),
+        "smooth": param(float, **POSITIVE),
+    },
+    "SmoothL1Loss": {"beta": param(float, **POSITIVE), "tanh": param(bool)},
+    "MSELoss": {"tanh": param(bool)},
+}
+
+#: Number of downsampling steps of the architectures whose depth is fixed.
+FIXED_DEPTH = {"mednext": 4, "monai_basic_unet3d": 4}
+
+
+@dataclass
+class ModelConfig:
+    """Network and loss settings (PyTorch Connectomics v2 key names).
+
+    ``multi_task_config`` rows are ``[start_ch, end_ch, target_name, [loss indices]]``: output
+    channels ``start_ch:end_ch`` are trained against the label target ``target_name`` (a name
+    from ``data.label_transform.targets``) with the listed losses. Empty = every loss on every
+    channel. ``loss_kwargs`` is empty or one mapping per loss. ``strides`` entries are ints or
+    ``[z, y, x]`` triples (null = 2 per level). ``num_2d_levels`` (rsunet): the first levels use
+    in-plane ``1x3x3`` convolutions and ``1x2x2`` pooling, for anisotropic data.
+    """
+
+    architecture: str = spec("rsunet", choices=ARCHITECTURES)
+    input_size: list[int] = spec(factory=lambda: [32, 128, 128], length=3, lo=1)
+    output_size: list[int] | None = spec(None, length=3, lo=1)
+    in_channels: int = spec(1, lo=1)
+    out_channels: int = spec(3, lo=1)
+    filters: list[int] | None = spec(None, min_length=2, lo=1)
+    deep_supervision: bool = False
+    deep_supervision_weights: list[float] = spec(
+        factory=lambda: [1.0, 0.5, 0.25, 0.125, 0.0625], min_length=1, lo=0.0, lo_open=True
+    )
+    norm: str = spec("batch", choices=("batch", "group", "instance"))
+    activation: str = spec("relu", choices=("relu", "leakyrelu", "prelu", "elu", "gelu"))
+    dropout: float = spec(0.0, lo=0.0, hi=1.0, hi_open=True)
+    kernel_size: Any = 3
+    strides: list[Any] | None = None
+    num_2d_levels: int = spec(0, lo=0)
+    mednext_size: str = spec("S", choices=("S", "B", "M", "L"))
+    mednext_kernel_size: int = spec(3, choices=(3, 5, 7))
+    spatial_dims: int = spec(3, choices=(2, 3))
+    num_res_units: int = spec(2, lo=0)
+    upsample: str = spec("nontrainable", choices=("deconv", "nontrainable", "pixelshuffle"))
+    loss_functions: list[str] = spec(
+        factory=lambda: [
+            "DiceLoss",
+            "WeightedBCEWithLogitsLoss",
+            "DiceLoss",
+            "WeightedBCEWithLogitsLoss",
+            "SmoothL1Loss",
+        ],
+        choices=LOSSES,
+        min_length=1,
+    )
+    loss_weights: list[float] = spec(factory=lambda: [1.0, 1.0, 1.0, 1.0, 1.0], lo=0.0)
+    loss_kwargs: list[dict[str, Any]] = spec(factory=lambda: [{}, {}, {}, {}, {"tanh": True}])
+    loss_balancing: str = spec("none", choices=("none", "uncertainty", "gradnorm"))
+    multi_task_config: list[list[Any]] = spec(
+        factory=lambda: [
+            [0, 1, "binary", [0, 1]],
+            [1, 2, "instance_boundary", [2, 3]],
+            [2, 3, "instance_edt", [4]],
+        ]
+    )
+    external_weights_path: str | None = spec(None, path="one")
+    external_weights_prefix: str = ""
+
+
+def down_factors(model: Any) -> list[tuple[int, int, int]]:
+    """The (z, y, x) downsampling factor of each level transition of a ``model`` config.
+
+    One source of truth for the network builders and for the input-size check.
+    """
+    arch = model.architecture
+    two_d = model.spatial_dims == 2
+    if arch in FIXED_DEPTH:
+        steps = [(2, 2, 2)] * FIXED_DEPTH[arch]
+    elif arch == "rsunet":
+        n = len(model.filters) - 1
+        steps = [(1, 2, 2) if i < model.num_2d_levels else (2, 2, 2) for i in range(n)]
+    else:
+        n = len(model.filters) - 1
+        strides = model.strides if model.strides is not None else [2] * n
+        steps = [(s, s, s) if isinstance(s, int) else tuple(s) for s in strides]
+    if two_d:
+        steps = [(1, y, x) for _, y, x in steps]
+    return [tuple(int(v) for v in s) for s in steps]  # type: ignore[misc]
