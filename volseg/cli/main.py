@@ -16,6 +16,15 @@ import typer
 
 from volseg.errors import VolsegError
 
+try:  # typer >= 0.20 ships its own copy of click; catch both
+    from typer._click import exceptions as _typer_click
+except ImportError:  # pragma: no cover
+    _typer_click = click.exceptions
+
+CLICK_ERRORS = (click.exceptions.ClickException, _typer_click.ClickException)
+CLICK_ABORT = (click.exceptions.Abort, typer.Abort)
+CLICK_EXIT = (click.exceptions.Exit, typer.Exit)
+
 app = typer.Typer(
     name="volseg",
     help="3D instance segmentation of volumetric electron microscopy.",
@@ -31,6 +40,7 @@ COMMAND_MODULES = (
     "volseg.cli.decode_cmd",
     "volseg.cli.evaluate_cmd",
     "volseg.cli.demo_cmd",
+    "volseg.cli.model_cmd",
 )
 
 
@@ -69,13 +79,13 @@ def main(argv: list[str] | None = None) -> None:
     debug = "--debug" in args
     try:
         rv = app(args=args, prog_name="volseg", standalone_mode=False)
-    except click.exceptions.ClickException as exc:  # usage errors: click's own message, exit 2
+    except CLICK_ERRORS as exc:  # usage errors: click's own message, exit 2
         exc.show()
         raise SystemExit(exc.exit_code) from None
-    except click.exceptions.Abort:
+    except CLICK_ABORT:
         print("volseg: aborted", file=sys.stderr)
         raise SystemExit(1) from None
-    except click.exceptions.Exit as exc:
+    except CLICK_EXIT as exc:
         raise SystemExit(exc.exit_code) from None
     except USER_ERRORS as exc:
         if debug:

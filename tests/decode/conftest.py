@@ -1,0 +1,1 @@
+from tests.decode.oracle import balls_fixture  # noqa: F401
