@@ -17,7 +17,7 @@ from rich.console import Console
 
 from volseg.atomic import atomic_write, atomic_write_text
 
-console = Console()
+console = Console(soft_wrap=True)
 TARGETS = [
     {"name": "binary", "kwargs": {}},
     {"name": "instance_boundary", "kwargs": {"thickness": 1, "edge_mode": "seg-all"}},
@@ -26,9 +26,9 @@ TARGETS = [
 CHANNELS = ["binary", "boundary", "distance"]
 SWEEP_SPACE = {
     "binary_threshold.seed": [0.6, 0.75, 0.9],
-    "binary_threshold.fg": [0.4, 0.55, 0.7],
+    "binary_threshold.fg": [0.3, 0.5, 0.7],
     "distance_threshold.seed": [0.3, 0.45, 0.6],
-    "min_instance_size": [0, 50, 150],
+    "distance_threshold.fg": [-0.6, -0.3, 0.0],
 }
 
 

@@ -1,0 +1,123 @@
+import json
+
+import h5py
+import pytest
+
+from tests.decode.oracle import ball_labels, oracle_maps
+from volseg.cli.main import main
+from volseg.io import open_volume, write_volume
+from volseg.maps import describe, quantize
+
+
+def run(args, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    out = capsys.readouterr()
+    return exc.value.code, out.out, out.err
+
+
+@pytest.fixture
+def case(tmp_path):
+    gt = ball_labels()
+    maps = oracle_maps(gt)
+    run_dir = tmp_path / "run"
+    pred = run_dir / "predictions.zarr"
+    write_volume(pred, maps, voxel_size=(30, 8, 8), kind="maps", attrs=describe(["b", "c", "d"]))
+    gt_path = tmp_path / "gt.h5"
+    with h5py.File(gt_path, "w") as f:
+        f["labels"] = gt
+    return run_dir, pred, f"{gt_path}:labels", gt
+
+
+def test_decode_with_explicit_thresholds(case, tmp_path, capsys):
+    run_dir, pred, _, gt = case
+    out = tmp_path / "labels.zarr"
+    code, stdout, _ = run(
+        [
+            "decode", str(pred), "--out", str(out), "--binary-threshold", "0.9,0.85",
+            "--distance-threshold", "0.5,0", "--min-seed-size", "4",
+        ],
+        capsys,
+    )  # fmt: skip
+    assert code == 0
+    assert "command-line options" in stdout
+    labels = open_volume(out)
+    assert labels.voxel_size == (30.0, 8.0, 8.0)
+    assert labels.numpy().max() == 2
+
+
+def test_sweep_then_decode_uses_thresholds_json(case, tmp_path, capsys):
+    run_dir, pred, gt_path, gt = case
+    space = tmp_path / "space.yaml"
+    space.write_text("parameters:\n  binary_threshold.seed: [0.8, 0.95]\n  min_seed_size: [4]\n")
+    code, stdout, _ = run(
+        ["decode", str(pred), "--sweep", "thresholds", "--gt", gt_path, "--space", str(space)],
+        capsys,
+    )
+    assert code == 0, stdout
+    doc = json.loads((run_dir / "thresholds.json").read_text())
+    assert doc["decoder"] == "contour_distance"
+    assert doc["scores"]["are"] < 0.01
+    assert (run_dir / "sweep.csv").exists() and (run_dir / "sweep_are.png").exists()
+    out = tmp_path / "labels.zarr"
+    code, stdout, _ = run(["decode", str(pred), "--out", str(out)], capsys)
+    assert code == 0
+    assert "thresholds.json" in stdout
+    assert open_volume(out).numpy().max() == 2
+
+
+def test_decode_reads_uint8_maps(case, tmp_path, capsys):
+    _, _, _, gt = case
+    q, attrs = quantize(oracle_maps(gt), ["binary", "boundary", "distance"])
+    pred = tmp_path / "q.zarr"
+    write_volume(pred, q, voxel_size=(1, 1, 1), kind="maps", attrs=attrs)
+    out = tmp_path / "labels.zarr"
+    code, _, _ = run(["decode", str(pred), "--out", str(out), "--min-seed-size", "4"], capsys)
+    assert code == 0
+    assert open_volume(out).numpy().max() == 2
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--binary-threshold", "0.9"], "seed,fg"),
+        (["--binary-threshold", "1.5,0.5"], "lie in"),
+        (["--sweep", "thresholds"], "--gt"),
+        (["--sweep", "grid", "--gt", "x"], "'thresholds'"),
+        (["--channels", "0,a,2"], "--channels"),
+    ],
+)
+def test_bad_options_exit_2(case, tmp_path, capsys, extra, message):
+    _, pred, _, _ = case
+    code, _, err = run(["decode", str(pred), "--out", str(tmp_path / "o.zarr"), *extra], capsys)
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_bad_inputs_exit_2(case, tmp_path, capsys):
+    _, pred, gt_path, gt = case
+    code, _, err = run(["decode", str(tmp_path / "missing.zarr"), "--out", "x.zarr"], capsys)
+    assert code == 2 and "Traceback" not in err
+    write_volume(tmp_path / "three_d.zarr", gt, voxel_size=(1, 1, 1), kind="labels")
+    code, _, err = run(["decode", str(tmp_path / "three_d.zarr"), "--out", "x.zarr"], capsys)
+    assert code == 2 and "channel-first" in err
+    small = tmp_path / "small.h5"
+    with h5py.File(small, "w") as f:
+        f["labels"] = gt[:-1]
+    code, _, err = run(["decode", str(pred), "--sweep", "thresholds", "--gt", f"{small}:labels"],
+                       capsys)  # fmt: skip
+    assert code == 2 and "shape" in err
+    code, _, err = run(["decode", str(pred)], capsys)
+    assert code == 2 and "--out" in err
+
+
+def test_existing_output_is_not_replaced(case, tmp_path, capsys):
+    _, pred, _, _ = case
+    out = tmp_path / "labels.zarr"
+    assert run(["decode", str(pred), "--out", str(out), "--min-seed-size", "4"], capsys)[0] == 0
+    code, _, err = run(["decode", str(pred), "--out", str(out)], capsys)
+    assert code == 2
+    assert open_volume(out).numpy().max() == 2
+    assert run(["decode", str(pred), "--out", str(out), "--overwrite"], capsys)[0] == 0
