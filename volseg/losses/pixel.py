@@ -1,0 +1,151 @@
+"""Per-voxel losses on logits: BCE, weighted BCE, focal.
+
+Every loss here is ``forward(logits, target, valid, weight=None) -> scalar``: ``valid`` is a
+float 0/1 tensor shaped like ``target`` (0 = ignored voxel), the result is the sum over valid
+voxels divided by the number of valid voxels (0 when nothing is valid), so ignored voxels
+change neither the value nor any gradient.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from volseg.errors import VolsegError
+
+
+def masked_mean(values: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+    """Sum of ``values`` over valid voxels divided by the number of valid voxels."""
+    values = torch.where(valid > 0, values, torch.zeros_like(values))
+    return (values * valid).sum() / valid.sum().clamp(min=1.0)
+
+
+def _clean(target: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+    # Ignored voxels may hold -1 (or anything); give them a harmless value so no NaN/inf can
+    # leak through 0 * inf.
+    return torch.where(valid > 0, target, torch.zeros_like(target))
+
+
+class BCEWithLogitsLoss(nn.Module):
+    """Binary cross-entropy on logits, masked mean.
+
+    Args:
+        pos_weight: factor on the positive term (``None`` = 1).
+    """
+
+    takes = "logits"
+    kinds = ("probability",)
+
+    def __init__(self, *, pos_weight: float | None = None) -> None:
+        super().__init__()
+        self.pos_weight = None if pos_weight is None else float(pos_weight)
+
+    def _pos_weight(self, like: torch.Tensor) -> torch.Tensor | None:
+        if self.pos_weight is None:
+            return None
+        return torch.tensor(self.pos_weight, dtype=like.dtype, device=like.device)
+
+    def forward(
+        self,
+        logits: torch.Tensor,
+        target: torch.Tensor,
+        valid: torch.Tensor,
+        weight: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        target = _clean(target, valid)
+        ce = F.binary_cross_entropy_with_logits(
+            logits, target, reduction="none", pos_weight=self._pos_weight(logits)
+        )
+        return masked_mean(ce, valid)
+
+
+class WeightedBCEWithLogitsLoss(BCEWithLogitsLoss):
+    """BCE on logits with a per-voxel weight map and optional class balancing.
+
+    The value is ``sum(valid * w * bce) / sum(valid)``, where ``w`` is the weight map passed to
+    ``forward`` (1 when absent) times, with ``class_balance``, ``n_valid / (2 n_fg)`` on
+    foreground (target > 0.5) and ``n_valid / (2 n_bg)`` on background voxels (computed per
+    batch over valid voxels, no gradient).
+
+    Args:
+        pos_weight: factor on the positive term (``None`` = 1).
+        class_balance: reweight foreground and background to equal total weight.
+    """
+
+    uses_weight_map = True
+
+    def __init__(self, *, pos_weight: float | None = None, class_balance: bool = False) -> None:
+        super().__init__(pos_weight=pos_weight)
+        self.class_balance = bool(class_balance)
+
+    def forward(
+        self,
+        logits: torch.Tensor,
+        target: torch.Tensor,
+        valid: torch.Tensor,
+        weight: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        target = _clean(target, valid)
+        ce = F.binary_cross_entropy_with_logits(
+            logits, target, reduction="none", pos_weight=self._pos_weight(logits)
+        )
+        w = torch.ones_like(ce) if weight is None else weight.expand_as(ce)
+        if self.class_balance:
+            with torch.no_grad():
+                fg = (target > 0.5).to(ce.dtype) * valid
+                n_valid = valid.sum()
+                n_fg = fg.sum()
+                w_fg = n_valid / (2 * n_fg.clamp(min=1.0))
+                w_bg = n_valid / (2 * (n_valid - n_fg).clamp(min=1.0))
+                w = w * (fg * w_fg + (1 - fg) * w_bg)
+        return masked_mean(ce * w, valid)
+
+
+class FocalLoss(nn.Module):
+    """Sigmoid focal loss (Lin et al. 2017) on logits, masked mean.
+
+    ``loss = alpha_t * (1 - p_t) ** gamma * bce(logits, target; pos_weight)`` with
+    ``p_t = p t + (1 - p)(1 - t)`` and ``alpha_t = alpha t + (1 - alpha)(1 - t)``; for hard
+    labels this is ``-alpha (1 - p)^gamma pos_weight log p`` on positives and
+    ``-(1 - alpha) p^gamma log(1 - p)`` on negatives.
+
+    Args:
+        alpha: weight of positives in [0, 1]; ``None`` disables the alpha factor.
+        gamma: focusing exponent >= 0.
+        pos_weight: extra factor on the positive log term (``None`` = 1).
+    """
+
+    takes = "logits"
+    kinds = ("probability",)
+
+    def __init__(
+        self, *, alpha: float | None = 0.25, gamma: float = 2.0, pos_weight: float | None = None
+    ) -> None:
+        super().__init__()
+        if alpha is not None and not 0.0 <= float(alpha) <= 1.0:
+            raise VolsegError(f"FocalLoss alpha must be in [0, 1] or null, got {alpha!r}.")
+        if not float(gamma) >= 0.0:
+            raise VolsegError(f"FocalLoss gamma must be >= 0, got {gamma!r}.")
+        self.alpha = None if alpha is None else float(alpha)
+        self.gamma = float(gamma)
+        self.pos_weight = None if pos_weight is None else float(pos_weight)
+
+    def forward(
+        self,
+        logits: torch.Tensor,
+        target: torch.Tensor,
+        valid: torch.Tensor,
+        weight: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        target = _clean(target, valid)
+        pw = None
+        if self.pos_weight is not None:
+            pw = torch.tensor(self.pos_weight, dtype=logits.dtype, device=logits.device)
+        ce = F.binary_cross_entropy_with_logits(logits, target, reduction="none", pos_weight=pw)
+        p = torch.sigmoid(logits)
+        p_t = p * target + (1 - p) * (1 - target)
+        loss = ce * (1 - p_t).pow(self.gamma)
+        if self.alpha is not None:
+            loss = loss * (self.alpha * target + (1 - self.alpha) * (1 - target))
+        return masked_mean(loss, valid)
