@@ -30,12 +30,23 @@ def list_datasets(group: Any) -> list[str]:
     return sorted(names)
 
 
+#: Per-dataset cache of decompressed chunks for reading. h5py's 1 MiB default holds about one
+#: chunk, so patch after patch decompresses the same chunks again (training reads of
+#: 2x384x384 windows from 33x128x128 gzip chunks were ~9x slower); the cache fills only as
+#: chunks are read.
+READ_CHUNK_CACHE_BYTES = 128 * 2**20
+READ_CHUNK_CACHE_SLOTS = 100_003  # a prime, well above the chunks that fit in the cache
+
+
 def open_h5_file(path: Path, mode: str = "r") -> Any:
     """``h5py.File`` or a one-sentence error for missing, truncated or non-HDF5 files."""
     import h5py
 
+    cache = {}
+    if mode == "r":
+        cache = {"rdcc_nbytes": READ_CHUNK_CACHE_BYTES, "rdcc_nslots": READ_CHUNK_CACHE_SLOTS}
     try:
-        return h5py.File(path, mode)
+        return h5py.File(path, mode, **cache)
     except OSError as exc:
         reason = str(exc).split("(", 1)[-1].rstrip(")") if "(" in str(exc) else str(exc)
         if mode != "r" and h5py.is_hdf5(path):
