@@ -41,6 +41,11 @@ COMMAND_MODULES = (
     "volseg.cli.evaluate_cmd",
     "volseg.cli.demo_cmd",
     "volseg.cli.model_cmd",
+    "volseg.cli.fit_cmd",
+    "volseg.cli.view_cmd",
+    "volseg.cli.predict_cmd",
+    "volseg.cli.profile_cmd",
+    "volseg.cli.segment_cmd",
 )
 
 
