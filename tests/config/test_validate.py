@@ -13,12 +13,32 @@ def rejects(text: str, pattern: str, overrides: tuple[str, ...] = ()) -> None:
         loads(text, list(overrides), source="c.yaml")
 
 
-def test_strides_rejected_for_rsunet_naming_key_architecture_and_accepted_keys() -> None:
+def test_unused_key_rejected_naming_key_architecture_and_accepted_keys() -> None:
     with pytest.raises(VolsegError) as info:
-        loads("model: {architecture: rsunet, strides: [2, 2, 2, 2]}", source="c.yaml")
+        loads("model: {architecture: rsunet, num_res_units: 3}", source="c.yaml")
     message = str(info.value)
-    assert message.startswith("c.yaml: `model.strides` is not used by architecture rsunet")
-    assert "num_2d_levels" in message and "filters" in message and "[2, 2, 2, 2]" in message
+    assert message.startswith("c.yaml: `model.num_res_units` is not used by architecture rsunet")
+    assert "num_2d_levels" in message and "filters" in message and "strides" in message
+
+
+def test_config_key_table_matches_what_the_networks_read() -> None:
+    """A key the config accepts for an architecture is one its builder really reads."""
+    from volseg.config.schema_model import ARCHITECTURE_KEYS
+    from volseg.models import USED_KEYS
+
+    assert {a: set(k) for a, k in ARCHITECTURE_KEYS.items()} == {
+        a: set(k) for a, k in USED_KEYS.items()
+    }
+
+
+def test_rsunet_strides_set_the_down_factors() -> None:
+    from volseg.config import down_factors
+
+    cfg = loads(
+        "model: {architecture: rsunet, filters: [8, 16, 32], strides: [[1, 2, 2], 2],"
+        " input_size: [8, 64, 64]}"
+    )
+    assert down_factors(cfg.model) == [(1, 2, 2), (2, 2, 2)]
 
 
 @pytest.mark.parametrize(

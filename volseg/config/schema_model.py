@@ -55,6 +55,7 @@ ARCHITECTURE_KEYS: dict[str, frozenset[str]] = {
             "activation",
             "dropout",
             "num_2d_levels",
+            "strides",
             "upsample",
             "spatial_dims",
         }
@@ -127,9 +128,7 @@ class ModelConfig:
     out_channels: int = spec(3, lo=1)
     filters: list[int] | None = spec(None, min_length=2, lo=1)
     deep_supervision: bool = False
-    deep_supervision_weights: list[float] = spec(
-        factory=lambda: [1.0, 0.5, 0.25, 0.125, 0.0625], min_length=1, lo=0.0, lo_open=True
-    )
+    deep_supervision_weights: list[float] | None = spec(None, min_length=1, lo=0.0, lo_open=True)
     norm: str = spec("batch", choices=("batch", "group", "instance"))
     activation: str = spec("relu", choices=("relu", "leakyrelu", "prelu", "elu", "gelu"))
     dropout: float = spec(0.0, lo=0.0, hi=1.0, hi_open=True)
@@ -175,7 +174,7 @@ def down_factors(model: Any) -> list[tuple[int, int, int]]:
     two_d = model.spatial_dims == 2
     if arch in FIXED_DEPTH:
         steps = [(2, 2, 2)] * FIXED_DEPTH[arch]
-    elif arch == "rsunet":
+    elif arch == "rsunet" and model.strides is None:
         n = len(model.filters) - 1
         steps = [(1, 2, 2) if i < model.num_2d_levels else (2, 2, 2) for i in range(n)]
     else:

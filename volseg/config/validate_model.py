@@ -129,9 +129,10 @@ def _check_shapes(m: dict[str, Any], arch: str, where: str) -> None:
             f"{total} of this {arch}."
         )
     levels = len(down_factors(SimpleNamespace(**m))) + 1
-    if m["deep_supervision"] and len(m["deep_supervision_weights"]) > levels:
+    weights = m["deep_supervision_weights"]
+    if m["deep_supervision"] and weights is not None and len(weights) > levels:
         raise VolsegError(
-            f"{where}: `model.deep_supervision_weights` has {len(m['deep_supervision_weights'])}"
+            f"{where}: `model.deep_supervision_weights` has {len(weights)}"
             f" entries but this {arch} has {levels} output scales."
         )
     if m["output_size"] is None:
