@@ -24,7 +24,7 @@ DECODER_KWARGS: dict[str, dict[str, Param]] = {
         "distance_threshold": param(list[float | None] | None, length=2, lo=-1.0, hi=1.0),
         "min_seed_size": param(int, lo=0),
         "min_instance_size": param(int, lo=0),
-        "channels": param(list[int], length=3, lo=0),
+        "channels": param(list[int | None], length=3, lo=0),
         "mode": param(str, choices=("watershed", "cc")),
         "connectivity": param(int, choices=CONNECTIVITY),
         "seed_connectivity": param(int, choices=CONNECTIVITY),

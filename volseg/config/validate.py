@@ -186,12 +186,14 @@ def _check_test(cfg: dict[str, Any], where: str) -> None:
         dec["kwargs"] = check_kwargs(
             dec["kwargs"], DECODER_KWARGS[dec["name"]], path, dec["name"], where
         )
-        channels = dec["kwargs"].get("channels")
-        if channels is not None and max(channels) >= cfg["model"]["out_channels"]:
-            raise VolsegError(
-                f"{where}: `{path}.channels` {channels} must index the "
-                f"{cfg['model']['out_channels']} output channels (model.out_channels)."
-            )
+        for key in ("channels", "channel"):
+            value = dec["kwargs"].get(key)
+            used = [c for c in (value if isinstance(value, list) else [value]) if c is not None]
+            if used and max(used) >= cfg["model"]["out_channels"]:
+                raise VolsegError(
+                    f"{where}: `{path}.{key}` {value} must index the "
+                    f"{cfg['model']['out_channels']} output channels (model.out_channels)."
+                )
 
 
 def _check_tune(tune: dict[str, Any], where: str) -> None:
@@ -200,6 +202,7 @@ def _check_tune(tune: dict[str, Any], where: str) -> None:
     for key, space in tune["parameters"].items():
         path = f"tune.parameters.{key}"
         name, _, index = key.partition(".")
+        index = {"seed": "0", "fg": "1"}.get(index, index)  # [seed, fg] pairs by name
         if name not in table:
             hint = suggest_key(f"tune.parameters.{name}", table, [])
             raise VolsegError(f"{where}: unknown key `{path}` for decoder {tune['decoder']}{hint}")

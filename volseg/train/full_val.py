@@ -1,0 +1,204 @@
+"""Whole-region validation: sliding-window prediction, decoding and instance scores.
+
+Every ``monitor.full_val_every_n_epochs`` the network predicts each validation region whole
+(MONAI ``sliding_window_inference`` with Gaussian blending, on the training grid; maps are
+resampled back to the data grid), the maps are decoded with ``test.decoding[0]`` and scored
+against the labels on the data grid:
+
+- ``val/are``, ``val/precision``, ``val/recall``: adapted Rand error and its parts
+  (ground-truth instances under ``test.evaluation.min_instance_size`` voxels are dropped first;
+  regions without labelled voxels are left out);
+- ``val/fg_iou``: foreground IoU of the ``binary`` channel thresholded at 0.5 against
+  ``labels > 0`` (of the decoded instances when the model has no ``binary`` task).
+
+Scores of several regions are averaged, weighted by their number of valid voxels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from volseg.data.resample import resample_image
+from volseg.errors import VolsegError
+from volseg.models.heads import apply_activations, parse_tasks
+
+PAD_MODES = {"constant": "constant", "reflect": "reflect", "replicate": "edge"}
+
+
+def grid_shape(
+    shape: Sequence[int], voxel_size: Sequence[float], resolution: Sequence[float] | None
+) -> tuple[int, int, int]:
+    """Shape of a data-grid region on the training grid (at least 1 voxel per axis)."""
+    if resolution is None:
+        return tuple(int(s) for s in shape)  # type: ignore[return-value]
+    return tuple(
+        max(1, int(round(s * v / r))) for s, v, r in zip(shape, voxel_size, resolution, strict=True)
+    )  # type: ignore[return-value]
+
+
+@torch.no_grad()
+def predict_region(
+    net: nn.Module,
+    image: np.ndarray,
+    *,
+    model_cfg: Any,
+    window: Any,
+    voxel_size: Sequence[float],
+    resolution: Sequence[float] | None,
+    device: torch.device,
+    autocast: AbstractContextManager | None = None,
+) -> np.ndarray:
+    """Maps ``(c, z, y, x)`` float32 of a normalised ``(z, y, x)`` image, on its own grid.
+
+    Args:
+        net: the network (put in eval mode here, its mode restored after).
+        image: the normalised image on the data grid.
+        model_cfg: the model section (activations per channel).
+        window: the ``inference.sliding_window`` section.
+        voxel_size: nm of the data grid.
+        resolution: nm of the training grid (``data.train_resolution``; None = data grid).
+        device: where the network runs.
+        autocast: precision context for the forward pass.
+    """
+    from monai.inferers import sliding_window_inference
+
+    shape = tuple(image.shape)
+    grid = grid_shape(shape, voxel_size, resolution)
+    x = resample_image(image, grid) if grid != shape else np.asarray(image, np.float32)
+    roi = [int(w) for w in window.window_size]
+    # Pad to at least one window ourselves: numpy reflects any amount, torch's reflect cannot
+    # pad more than the input size (a thin validation slab under a tall window).
+    short = [max(0, r - s) for r, s in zip(roi, grid, strict=True)]
+    pads = [(n // 2, n - n // 2) for n in short]
+    if any(p for pair in pads for p in pair):
+        x = np.pad(x, pads, mode=PAD_MODES[window.padding_mode])
+    tensor = torch.from_numpy(np.ascontiguousarray(x))[None, None].to(device)
+
+    def predictor(patch: torch.Tensor) -> torch.Tensor:
+        with autocast or nullcontext():
+            logits = net(patch)
+        return apply_activations(logits.float(), model_cfg)  # type: ignore[return-value]
+
+    was_training = net.training
+    net.eval()
+    try:
+        out = sliding_window_inference(
+            tensor, roi_size=roi, sw_batch_size=int(window.sw_batch_size), predictor=predictor,
+            overlap=float(window.overlap), mode=window.blending,
+            sigma_scale=float(window.sigma_scale), padding_mode=window.padding_mode,
+            device=torch.device("cpu"),
+        )  # fmt: skip
+    finally:
+        net.train(was_training)
+    crop = tuple(slice(lo, lo + s) for (lo, _), s in zip(pads, grid, strict=True))
+    maps = out[0][(slice(None), *crop)].numpy().astype(np.float32, copy=False)
+    if grid != shape:
+        maps = np.stack([resample_image(m, shape) for m in maps])
+    return maps
+
+
+def foreground_channel(model_cfg: Any) -> int | None:
+    """Output channel of the ``binary`` task, or None."""
+    for task in parse_tasks(model_cfg):
+        if task.name == "binary":
+            return task.start
+    return None
+
+
+def score_region(
+    maps: np.ndarray, labels: np.ndarray, mask: np.ndarray | None, *, cfg: Any
+) -> tuple[dict[str, float], np.ndarray]:
+    """Decode ``maps`` with ``test.decoding[0]`` and score them (see the module docstring).
+
+    Returns:
+        ``(scores, segmentation)``; ``scores`` has ``weight`` (valid voxels) and the ``val/``
+        values (adapted Rand values are NaN when the region has no labelled voxel).
+    """
+    from volseg.decode import decode
+    from volseg.decode.postprocess import remove_small
+    from volseg.metrics import adapted_rand, semantic
+
+    decoder = cfg.test.decoding[0]
+    params = dict(decoder.kwargs) if decoder.kwargs else {}
+    seg = decode(maps, decoder.name, {k: _plain(v) for k, v in params.items()})
+    gt = np.asarray(labels)
+    valid = None if mask is None else np.asarray(mask).astype(bool)
+    weight = float(gt.size if valid is None else valid.sum())
+    scores: dict[str, float] = {"weight": weight}
+    small = int(cfg.test.evaluation.min_instance_size)
+    gt_inst = remove_small(gt, min_size=small) if small else gt
+    if np.any(gt_inst if valid is None else gt_inst[valid]):
+        are, precision, recall = adapted_rand(seg, gt_inst, mask=valid)
+        scores.update({"val/are": are, "val/precision": precision, "val/recall": recall})
+    else:
+        scores.update({k: float("nan") for k in ("val/are", "val/precision", "val/recall")})
+    channel = foreground_channel(cfg.model)
+    pred = maps[channel] if channel is not None else seg > 0
+    scores["val/fg_iou"] = semantic(pred, gt > 0, threshold=0.5, mask=valid)["iou"]
+    return scores, seg
+
+
+def _plain(value: Any) -> Any:
+    if type(value).__module__.startswith("omegaconf"):
+        from omegaconf import OmegaConf
+
+        return OmegaConf.to_container(value)
+    return value
+
+
+def combine(scores: Iterable[dict[str, float]]) -> dict[str, float]:
+    """Average per-region scores weighted by ``weight``, skipping NaN entries per value."""
+    scores = list(scores)
+    out: dict[str, float] = {}
+    keys = [k for k in scores[0] if k != "weight"] if scores else []
+    for key in keys:
+        pairs = [(s[key], s["weight"]) for s in scores if np.isfinite(s[key])]
+        total = sum(w for _, w in pairs)
+        out[key] = sum(v * w for v, w in pairs) / total if total > 0 else float("nan")
+    return out
+
+
+def full_validation(
+    net: nn.Module,
+    regions: Iterable[tuple[np.ndarray, np.ndarray, np.ndarray | None, Sequence[float]]],
+    *,
+    cfg: Any,
+    device: torch.device,
+    autocast: AbstractContextManager | None = None,
+) -> tuple[dict[str, float], dict[str, np.ndarray] | None]:
+    """Predict, decode and score every validation region.
+
+    Args:
+        net: the network to validate.
+        regions: ``(image, labels, mask, voxel_size)`` per region; images normalised, all on
+            the data grid.
+        cfg: the whole config.
+        device: where the network runs.
+        autocast: precision context.
+
+    Returns:
+        ``(scores, example)``: combined ``val/`` scores, and the middle z-slice of the first
+        region (``image``, ``labels``, ``maps``, ``seg``) for figures.
+    """
+    resolution = cfg.data.train_resolution
+    all_scores, example = [], None
+    for image, labels, mask, voxel_size in regions:
+        maps = predict_region(
+            net, image, model_cfg=cfg.model, window=cfg.inference.sliding_window,
+            voxel_size=voxel_size, resolution=None if resolution is None else list(resolution),
+            device=device, autocast=autocast,
+        )  # fmt: skip
+        scores, seg = score_region(maps, labels, mask, cfg=cfg)
+        all_scores.append(scores)
+        if example is None:
+            z = image.shape[0] // 2
+            example = {"image": image[z], "labels": labels[z], "maps": maps[:, z], "seg": seg[z]}
+    if not all_scores:
+        raise VolsegError("whole-region validation found no validation region in the split.")
+    return combine(all_scores), example
