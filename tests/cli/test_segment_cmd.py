@@ -1,0 +1,109 @@
+"""``volseg segment``: the command line around volseg.infer.segment."""
+
+import json
+import time
+
+import numpy as np
+import pytest
+
+from tests.infer.predict_fixtures import (
+    CONFIG,
+    tiny_checkpoint,
+    tiny_config,
+    tiny_image,
+    write_image,
+)
+from volseg.cli.main import main
+from volseg.decode.postprocess import connected_components
+from volseg.io import is_complete, open_volume, write_volume
+
+CC = "test.decoding=[{name: cc, kwargs: {threshold: 0.5, connectivity: 6}}]"
+
+
+def run(capsys, *args: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["segment", *args])
+    out, err = capsys.readouterr()
+    return exit_info.value.code, out, err
+
+
+@pytest.fixture(name="files", scope="module")
+def files_fixture(tmp_path_factory):
+    root = tmp_path_factory.mktemp("segment_cmd")
+    config = root / "tiny.yaml"
+    config.write_text(CONFIG)
+    checkpoint = tiny_checkpoint(root / "best.pt", tiny_config())
+    image = tiny_image()
+    write_volume(root / "gt.zarr", connected_components(image > 150, connectivity=6),
+                 voxel_size=(10.0, 5.0, 5.0), levels=1)  # fmt: skip
+    return root, str(config), str(checkpoint), write_image(root / "image.zarr", image)
+
+
+def test_segment_prints_the_decoder_source_and_the_scores(capsys, files, tmp_path):
+    root, config, checkpoint, image = files
+    out = tmp_path / "seg.zarr"
+    code, stdout, err = run(
+        capsys, config, CC, "--checkpoint", checkpoint, "--image", image, "--out", str(out),
+        "--gt", str(root / "gt.zarr"), "--block-shape", "8,32,32", "--halo", "4",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "decoder cc with settings from config test.decoding[0]" in stdout
+    assert "adapted Rand error" in stdout and "VOI split" in stdout
+    metrics = json.loads((tmp_path / "seg.metrics.json").read_text())
+    assert set(metrics["adapted_rand"]) == {"are", "precision", "recall"}
+    labels = open_volume(f"{out}:labels/segmentation")
+    assert labels.data.chunks == (8, 32, 32)
+    assert labels.attrs["blockwise"]["halo"] == [4, 4, 4]
+    assert is_complete(out, "labels/segmentation")
+
+
+def test_an_absent_scheduler_fails_within_seconds(capsys, files, tmp_path):
+    _, config, checkpoint, image = files
+    start = time.monotonic()
+    code, _, err = run(
+        capsys, config, "--checkpoint", checkpoint, "--image", image,
+        "--out", str(tmp_path / "s.zarr"), "--scheduler", "tcp://127.0.0.1:9",
+    )  # fmt: skip
+    assert code == 2
+    assert "no Dask scheduler answered at tcp://127.0.0.1:9" in err
+    assert time.monotonic() - start < 30
+    assert not (tmp_path / "s.zarr").exists()
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--block-shape", "8,32", "--block-shape must be three integers >= 1"),
+        ("--halo", "0", "--halo must be three integers >= 1"),
+        ("--cluster", "remote:3", "--cluster takes local:N"),
+    ],
+)
+def test_bad_options_exit_2(capsys, files, tmp_path, option, value, message):
+    _, config, checkpoint, image = files
+    code, _, err = run(
+        capsys, config, "--checkpoint", checkpoint, "--image", image,
+        "--out", str(tmp_path / "s.zarr"), option, value,
+    )  # fmt: skip
+    assert code == 2
+    assert message in err
+
+
+@pytest.mark.slow
+def test_a_local_cluster_gives_the_threaded_result(capsys, files, tmp_path):
+    _, config, checkpoint, image = files
+    labels = []
+    for name, extra in (("threads", []), ("cluster", ["--cluster", "local:2"])):
+        out = tmp_path / f"{name}.zarr"
+        code, _, err = run(
+            capsys, config, CC, "--checkpoint", checkpoint, "--image", image,
+            "--out", str(out), *extra,
+        )  # fmt: skip
+        assert code == 0, err
+        labels.append(open_volume(f"{out}:labels/segmentation").numpy())
+    maps_a = open_volume(f"{tmp_path / 'threads.zarr'}:maps").numpy()
+    maps_b = open_volume(f"{tmp_path / 'cluster.zarr'}:maps").numpy()
+    assert np.abs(maps_a - maps_b).max() < 1e-5
+    a, b = labels
+    assert a.max() == b.max()
+    assert np.array_equal(a > 0, b > 0)
+    assert len(np.unique(np.stack([a.ravel(), b.ravel()]), axis=1).T) == a.max() + 1

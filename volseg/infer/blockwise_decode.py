@@ -1,0 +1,295 @@
+"""Decode predicted maps block by block on Dask and stitch the blocks into one labelling.
+
+Three rounds of one task per block (:class:`volseg.infer.blocks.BlockGrid` geometry):
+
+1. **decode**: read the block's write region plus ``halo`` of the maps, run
+   :func:`volseg.decode.decode` on it (see :mod:`volseg.infer.block_decoder`) and keep the
+   block-local labels of the write region grown by one voxel (the seam). They go, with the
+   block's segment count, to a file inside the output node that is moved into place when
+   complete (:mod:`volseg.infer.decode_tasks`): the files present are the finished blocks,
+   which an interrupted run does not decode again when started again.
+2. **match**: compare each block with its 26-neighbours on the seam
+   (:meth:`~volseg.infer.blocks.BlockGrid.overlap`, rules in :mod:`volseg.infer.stitch`)
+   and count the voxels of each local id in the write region.
+3. **write**: map local ids through the stitched look-up table and write the write region
+   (whole chunks and shards) into the OME-Zarr labels node.
+
+``min_instance_size`` is applied after stitching to whole instances, never to block pieces.
+The scratch files are removed and the node flagged complete (:func:`volseg.io.is_complete`)
+only at the end, so a partial output never passes for a finished one.
+
+Halo. A block labels a voxel as the whole-volume decode does when the voxel's seed and its
+flood path lie inside the block's read region. The flood climbs from a seed to the rim of its
+instance, so the halo must exceed the seed-to-rim distance of instances crossing a face:
+a few voxels for seeds covering the instance interior (``distance_threshold=(0, 0)``), about
+half the instance radius for ``distance_threshold=(0.5, ...)``. Seeds cut by the read region
+can also fall below ``min_seed_size`` in one block only. Where a block lacks context, its
+labels on its own side of the seam are what is written: errors stay local, and matching on
+the seam alone keeps them from merging whole instances.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import shutil
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from volseg.errors import VolsegError
+from volseg.infer.blocks import BlockGrid, default_halo
+from volseg.infer.decode_tasks import (
+    SCRATCH,
+    Job,
+    decode_block,
+    match_block,
+    run_tasks,
+    write_block,
+)
+from volseg.infer.stitch import final_ids, merge_components, output_dtype
+from volseg.io import Volume, create_volume, is_complete, mark_complete, open_volume
+from volseg.io.blocks import default_chunks
+from volseg.io.paths import locate, locate_for_write
+from volseg.io.zarr_layout import node_type
+
+log = logging.getLogger(__name__)
+
+BLOCK_BYTES = 64 * 2**20  # maps read per block (without halo) when no block_shape is given
+
+
+def stitch_rule(decoder: str, params: Mapping[str, Any]) -> str:
+    """``"any"`` for connected-components decoders (exact), else ``"majority"``."""
+    if decoder == "cc" or (decoder == "contour_distance" and params.get("mode") == "cc"):
+        return "any"
+    return "majority"
+
+
+def _plain(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=lambda v: v.item() if hasattr(v, "item") else v))
+
+
+def _default_block(maps: Volume) -> tuple[int, ...]:
+    """Whole storage chunks of the maps, about ``BLOCK_BYTES`` of maps per block."""
+    from volseg.io.blocks import block_shape, storage_chunks
+
+    unit = storage_chunks(maps.data) or default_chunks(maps.shape, maps.voxel_size, channels=True)
+    return block_shape(
+        maps.spatial_shape, unit[-3:], itemsize=4 * maps.shape[0], target_bytes=BLOCK_BYTES
+    )
+
+
+def _canonical(path: str) -> str:
+    """An absolute ``container[:key]`` spelling of an input, to recognise it on resume."""
+    loc = locate(path)
+    target = Path(loc.target).resolve() if isinstance(loc.target, Path) else loc.target
+    return f"{target}:{loc.key}" if loc.key else str(target)
+
+
+def _check_decoder(decoder: str, params: Mapping[str, Any], n_channels: int) -> None:
+    """Fail before anything is written: unknown decoder or option, or a bad value."""
+    from volseg.decode import decode
+
+    decode(np.zeros((n_channels, 4, 4, 4), dtype=np.float32), decoder, params)
+
+
+def _check_maps(maps: Volume, path: str) -> None:
+    from volseg.maps import ATTR
+
+    if not np.issubdtype(maps.dtype, np.floating) and (
+        maps.dtype != np.uint8 or ATTR not in maps.attrs
+    ):
+        raise VolsegError(
+            f"{path} holds {maps.dtype} maps without a `{ATTR}` quantisation record; expected "
+            "float maps or uint8 maps written by volseg."
+        )
+
+
+def _chunks(
+    chunks: Any, grid: BlockGrid, voxel_size: Sequence[float], shards: Any
+) -> tuple[int, ...]:
+    """Output chunks (default: about 64^3 voxels dividing the block); every block must write
+    whole chunks, or whole shards when sharded."""
+    if chunks is None:
+        base = default_chunks(grid.block_shape, voxel_size)
+        chunks = tuple(math.gcd(b, c) for b, c in zip(grid.block_shape, base, strict=True))
+    unit = shards if shards is not None else chunks
+    unit = (unit,) * 3 if isinstance(unit, int) else tuple(unit)
+    cut = [b % u and b < n for b, u, n in zip(grid.block_shape, unit, grid.shape, strict=False)]
+    if len(unit) != 3 or any(cut):
+        what = "shards" if shards is not None else "chunks"
+        raise VolsegError(
+            f"block_shape {grid.block_shape} must be a multiple of the output {what} {unit} "
+            "so that every block writes whole chunks."
+        )
+    return tuple(chunks) if not isinstance(chunks, int) else (chunks,) * 3
+
+
+def _prepare_output(
+    out_path: Any,
+    *,
+    maps: Volume,
+    grid: BlockGrid,
+    signature: dict[str, Any],
+    chunks: Any,
+    shards: Any,
+    overwrite: bool,
+) -> tuple[str, str, bool]:
+    """Create the labels node and its scratch group, or find an unfinished run to resume.
+
+    Returns ``(store, node key, resumed)``.
+    """
+    import zarr
+
+    loc = locate_for_write(out_path)
+    if loc.fmt != "zarr":
+        raise VolsegError(f"blockwise labels are written to zarr, not {loc.label}.")
+    node = loc.key or ""
+    node_dir = loc.target.joinpath(*node.split("/")) if node else loc.target
+    if node_type(node_dir) is not None and not overwrite:
+        if is_complete(loc.target, node or None):
+            raise VolsegError(
+                f"{loc.label} already holds finished labels; pass overwrite=True (--overwrite) "
+                "to replace them."
+            )
+        found = zarr.open_group(str(loc.target), path=node, mode="r").attrs.get("volseg") or {}
+        if found.get("blockwise") != signature:
+            raise VolsegError(
+                f"{loc.label} holds an unfinished run with other settings or maps; pass "
+                "overwrite=True (--overwrite) to start again."
+            )
+        if node_type(node_dir / SCRATCH) == "array":
+            return str(loc.target), node, True
+        overwrite = True  # stopped while finishing: the records are gone, start again
+    create_volume(
+        loc.target,
+        key=loc.key,
+        shape=grid.shape,
+        dtype=output_dtype(grid.shape),
+        chunks=_chunks(chunks, grid, maps.voxel_size, shards),
+        shards=shards,
+        voxel_size=maps.voxel_size,
+        offset=maps.offset,
+        kind="labels",
+        attrs={"blockwise": signature},
+        overwrite=overwrite,
+    )
+    # A tiny array hosts the block files in its directory, where zarr never looks.
+    zarr.open_group(str(loc.target), path=node, mode="r+").create_array(
+        SCRATCH, shape=(1,), dtype="int8", fill_value=0,
+        attributes={"volseg": "scratch of an unfinished blockwise decode; see blocks/"},
+    )  # fmt: skip
+    return str(loc.target), node, False
+
+
+def _finish(job: Job, result: dict[str, Any]) -> None:
+    import zarr
+
+    group = zarr.open_group(job.store, path=job.node, mode="r+")
+    group.attrs["volseg"] = {**(group.attrs.get("volseg") or {}), "blockwise_result": result}
+    shutil.rmtree(job.scratch_dir)
+    mark_complete(job.store, job.node or None)
+
+
+def blockwise_decode(
+    maps_path: str | Path,
+    out_path: str | Path,
+    *,
+    decoder: str = "contour_distance",
+    params: Mapping[str, Any] | None = None,
+    block_shape: int | Sequence[int] | None = None,
+    halo: int | Sequence[int] | None = None,
+    client: Any = None,
+    overwrite: bool = False,
+    chunks: int | Sequence[int] | None = None,
+    shards: int | Sequence[int] | None = None,
+) -> Volume:
+    """Decode maps block by block and stitch the blocks into one OME-Zarr label image.
+
+    Args:
+        maps_path: float32 or volseg-quantised uint8 maps (c, z, y, x), readable by every
+            worker (e.g. ``pred.zarr:maps``).
+        out_path: labels node, e.g. ``seg.zarr:labels/segmentation`` or ``labels.zarr``.
+        decoder: a name from :data:`volseg.decode.DECODERS`.
+        params: decoder options (as for :func:`volseg.decode.decode`).
+        block_shape: write-region shape per task, a multiple of the output chunks/shards
+            (default: whole maps chunks, about 64 MB of maps per block).
+        halo: context voxels per side (default :func:`~volseg.infer.blocks.default_halo`).
+        client: a ``distributed.Client``; None runs on Dask's threaded scheduler.
+        overwrite: replace an existing output (a finished or unfinished one).
+        chunks: output chunk shape (default: divides ``block_shape``, about 64^3).
+        shards: output shard shape (zarr v3), or None.
+
+    Returns:
+        The finished labels, opened lazily (uint32; uint64 for volumes of 2**32 voxels).
+
+    Raises:
+        VolsegError: bad maps, decoder, options or geometry; an existing finished output
+            (without ``overwrite``); an unfinished one started with other settings.
+    """
+    maps_path = str(maps_path)
+    maps = open_volume(maps_path, ndim=4)
+    _check_maps(maps, maps_path)
+    params = dict(params or {})
+    _check_decoder(decoder, params, maps.shape[0])
+    min_size = int(params.pop("min_instance_size", 0) or 0)
+    if block_shape is None:
+        block_shape = _default_block(maps)
+    if halo is None:
+        halo = default_halo(maps.voxel_size)
+    grid = BlockGrid.make(maps.spatial_shape, block_shape, halo)
+    rule = stitch_rule(decoder, params)
+    signature = _plain({
+        "maps": _canonical(maps_path),
+        "maps_shape": list(maps.shape), "maps_dtype": str(maps.dtype), "decoder": decoder,
+        "params": params, "min_instance_size": min_size, "block_shape": list(grid.block_shape),
+        "halo": list(grid.halo), "rule": rule, "chunks": chunks, "shards": shards,
+    })  # fmt: skip
+    maps.close()
+    store, node, resumed = _prepare_output(
+        out_path, maps=maps, grid=grid, signature=signature, chunks=chunks, shards=shards,
+        overwrite=overwrite,
+    )  # fmt: skip
+    job = Job(maps_path, store, node, grid, decoder, params, rule, uuid.uuid4().hex)
+    seconds: dict[str, float] = {}
+
+    start = time.perf_counter()
+    done = job.finished()
+    todo = [i for i in range(len(grid)) if i not in done]
+    log.info("decoding %d of %d blocks (%s)", len(todo), len(grid), "resumed" if resumed else "new")
+    for i, n in zip(todo, run_tasks(decode_block, [(job, i) for i in todo], client), strict=True):
+        done[i] = n
+    counts = np.array([done[i] for i in range(len(grid))], dtype=np.int64)
+    bases = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    seconds["decode"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    calls = [(job, i, bases, int(counts[i])) for i in range(len(grid))]
+    matched = run_tasks(match_block, calls, client)
+    n_ids = int(counts.sum())
+    sizes = np.zeros(n_ids + 1, dtype=np.int64)
+    for i, (_, block_counts) in enumerate(matched):
+        sizes[bases[i] + 1 : bases[i] + counts[i] + 1] = block_counts[1 : counts[i] + 1]
+    pairs = np.concatenate([p for p, _ in matched])
+    lut, n = final_ids(merge_components(pairs, n_ids), sizes, min_size=min_size)
+    seconds["stitch"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    tables = [
+        np.concatenate([[0], lut[bases[i] + 1 : bases[i] + counts[i] + 1]]).astype(lut.dtype)
+        for i in range(len(grid))
+    ]
+    run_tasks(write_block, [(job, i, tables[i]) for i in range(len(grid))], client)
+    seconds["write"] = time.perf_counter() - start
+    result = {
+        "instances": n, "blocks": len(grid), "blocks_decoded": len(todo),
+        "block_segments": n_ids, "merge_pairs": int(len(pairs)), "seconds": seconds,
+    }  # fmt: skip
+    _finish(job, _plain(result))
+    log.info("stitched %d block segments into %d instances", n_ids, n)
+    return open_volume(out_path)

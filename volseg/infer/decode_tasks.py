@@ -1,0 +1,152 @@
+"""The three rounds of block tasks behind :func:`volseg.infer.blockwise_decode`.
+
+Each task gets a small picklable :class:`Job` and a block id, reads what it needs from disk
+and writes its result there, so it runs the same on a thread, a local process or a cluster
+worker (the output store must be on a file system every worker sees).
+
+A decoded block is one file ``<node>/_volseg_blocks/blocks/<id>.npy.z``: its segment count
+(8 bytes) and its zlib-compressed labels, moved into place only when complete, so the files
+present are exactly the finished blocks. ``_volseg_blocks`` is a tiny zarr array: zarr never
+looks inside an array's directory, so the scratch files do not disturb readers of the store.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import os
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from volseg.atomic import atomic_write
+from volseg.errors import VolsegError
+from volseg.infer.blocks import BlockGrid, relative
+from volseg.infer.stitch import match_segments
+from volseg.io import Volume, open_volume
+
+SCRATCH = "_volseg_blocks"
+SUFFIX = ".npy.z"
+
+
+@dataclass(frozen=True)
+class Job:
+    """Everything a block task needs (small and picklable, sent to every worker)."""
+
+    maps: str
+    store: str
+    node: str
+    grid: BlockGrid
+    decoder: str
+    params: dict[str, Any]
+    rule: str
+    token: str  # unique per run: keys the per-process cache of the opened maps
+
+    @property
+    def scratch_dir(self) -> Path:
+        return Path(self.store).joinpath(*self.node.split("/"), SCRATCH)
+
+    def block_file(self, block_id: int) -> Path:
+        return self.scratch_dir / "blocks" / f"{block_id}{SUFFIX}"
+
+    def save_labels(self, block_id: int, labels: np.ndarray, n_segments: int) -> None:
+        """Store a block's segment count and local labels (under a temporary name first)."""
+
+        def write(tmp: str) -> None:
+            buffer = io.BytesIO()
+            np.save(buffer, labels, allow_pickle=False)
+            payload = zlib.compress(buffer.getbuffer(), 1)
+            Path(tmp).write_bytes(int(n_segments).to_bytes(8, "little") + payload)
+
+        atomic_write(self.block_file(block_id), write)
+
+    def labels_of(self, block_id: int) -> np.ndarray:
+        """The stored local labels of a block's seam region (write region + 1 voxel)."""
+        data = zlib.decompress(self.block_file(block_id).read_bytes()[8:])
+        return np.load(io.BytesIO(data), allow_pickle=False)
+
+    def finished(self) -> dict[int, int]:
+        """Segment count of every finished block, by block id."""
+        folder = self.scratch_dir / "blocks"
+        counts = {}
+        for entry in os.scandir(folder) if folder.is_dir() else ():
+            if entry.name.endswith(SUFFIX) and not entry.name.startswith("."):
+                with open(entry.path, "rb") as f:
+                    counts[int(entry.name[: -len(SUFFIX)])] = int.from_bytes(f.read(8), "little")
+        return counts
+
+
+@functools.lru_cache(maxsize=4)
+def _maps(path: str, token: str) -> Volume:
+    """The maps, opened once per process and run (zarr reads are thread-safe)."""
+    return open_volume(path)
+
+
+def decode_block(job: Job, block_id: int) -> int:
+    """Round 1: decode one block with its halo; store its seam labels; return the count."""
+    from volseg.infer.block_decoder import cut_faces, decode_block_maps
+    from volseg.maps import dequantize
+
+    block = job.grid.block(block_id)
+    volume = _maps(job.maps, job.token)
+    raw = np.asarray(volume.data[(slice(None), *block.read)])
+    maps = dequantize(raw, volume.attrs, source=job.maps)
+    cut = cut_faces(block.read, job.grid.shape)
+    labels = decode_block_maps(maps, job.decoder, job.params, cut=cut)
+    n = int(labels.max(initial=0))
+    if n >= 2**32:
+        raise VolsegError(f"block {block.index} has {n} segments; block-local ids need < 2**32.")
+    seam = labels[relative(block.seam, block.read)]
+    job.save_labels(block_id, np.ascontiguousarray(seam, dtype=np.uint32), n)
+    return n
+
+
+def match_block(
+    job: Job, block_id: int, bases: np.ndarray, n_segments: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Round 2: merge pairs (provisional global ids ``bases[block] + local``) with the forward
+    neighbours, and the voxels of each local id ``0..n_segments`` in the write region."""
+    grid = job.grid
+    block = grid.block(block_id)
+    mine = job.labels_of(block_id)
+    pairs = [np.zeros((0, 2), dtype=np.int64)]
+    for other in grid.forward_neighbours(block):
+        boxes = grid.overlap(block, other, width=1)
+        if not boxes:
+            continue
+        theirs = job.labels_of(other.id)
+        a = np.concatenate([mine[relative(box, block.seam)].ravel() for box in boxes])
+        b = np.concatenate([theirs[relative(box, other.seam)].ravel() for box in boxes])
+        found = match_segments(a, b, rule=job.rule)
+        pairs.append(found + np.array([bases[block.id], bases[other.id]], dtype=np.int64))
+    inside = mine[relative(block.write, block.seam)]
+    counts = np.bincount(inside.ravel(), minlength=n_segments + 1).astype(np.int64)
+    return np.concatenate(pairs), counts
+
+
+def write_block(job: Job, block_id: int, lut: np.ndarray) -> None:
+    """Round 3: write a block's final ids (``lut[local]``) into the labels node."""
+    import zarr
+
+    block = job.grid.block(block_id)
+    local = job.labels_of(block_id)[relative(block.write, block.seam)]
+    array = zarr.open_array(job.store, path=f"{job.node}/s0" if job.node else "s0", mode="r+")
+    array[block.write] = lut[local].astype(array.dtype, copy=False)
+
+
+def run_tasks(fn: Callable[..., Any], calls: Sequence[tuple], client: Any = None) -> list[Any]:
+    """Run ``fn(*args)`` for every args tuple, one task each: on ``client`` (distributed)
+    or with Dask's threaded scheduler; results in call order."""
+    if not calls:
+        return []
+    if client is not None:
+        futures = [client.submit(fn, *args, pure=False) for args in calls]
+        return client.gather(futures)
+    import dask
+
+    tasks = [dask.delayed(fn, pure=False)(*args) for args in calls]
+    return list(dask.compute(*tasks, scheduler="threads"))

@@ -1,0 +1,211 @@
+"""``segment``: predict, decode blockwise and evaluate into one OME-Zarr.
+
+The output store holds the image at its root (a copy of level 0 plus a pyramid, for viewing),
+the maps in ``maps`` and the instances in ``labels/segmentation``::
+
+    OUT.zarr/            image (OME-Zarr multiscales; a 3D image only)
+    OUT.zarr/maps        (c, z, y, x) maps from volseg.infer.predict
+    OUT.zarr/labels/segmentation
+    OUT.metrics.json     scores against --gt, beside the store
+
+Each step skips work that a previous run finished (the image and finished maps from the same
+checkpoint and image are kept; blockwise decoding resumes its finished blocks), so an
+interrupted run is started again with the same command. ``overwrite`` starts from nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from volseg.errors import VolsegError
+from volseg.io import is_complete, open_volume
+from volseg.io.paths import locate_for_write
+from volseg.io.zarr_layout import node_type
+
+MAPS_KEY = "maps"
+LABELS_KEY = "labels/segmentation"
+PAIR_OPTIONS = ("binary_threshold", "contour_threshold", "distance_threshold")
+
+
+def decoder_settings(cfg: Any, checkpoint: str | os.PathLike) -> tuple[str, dict[str, Any], str]:
+    """``(decoder, params, source)``: ``thresholds.json`` beside the checkpoint when present,
+    else the config's first ``test.decoding`` entry."""
+    from omegaconf import OmegaConf
+
+    from volseg.tune.report import THRESHOLDS_NAME, read_thresholds
+
+    tuned = Path(checkpoint).resolve().parent / THRESHOLDS_NAME
+    if tuned.is_file():
+        name, params = read_thresholds(tuned)
+        return name, params, str(tuned)
+    decoding = OmegaConf.to_container(cfg.test.decoding, resolve=True) or []
+    if not decoding:
+        raise VolsegError(
+            f"no decoder settings: {tuned} does not exist and the config's test.decoding is empty."
+        )
+    first = decoding[0]
+    params = {
+        k: tuple(v) if isinstance(v, list) else v
+        for k, v in (first.get("kwargs") or {}).items()
+        if v is not None or k in PAIR_OPTIONS
+    }
+    return str(first["name"]), params, "config test.decoding[0]"
+
+
+def metrics_path(out: str | os.PathLike) -> Path:
+    """Where the scores go: ``OUT.metrics.json`` beside ``OUT.zarr``."""
+    root = locate_for_write(out).target
+    return root.with_name(root.name.removesuffix(".zarr") + ".metrics.json")
+
+
+def _root(out: str | os.PathLike, overwrite: bool) -> Path:
+    loc = locate_for_write(out)
+    if loc.fmt != "zarr" or loc.key:
+        raise VolsegError(f"--out must be a zarr store such as seg.zarr, got {out}.")
+    root = Path(loc.target)
+    if root.exists() and node_type(root) != "group":
+        raise VolsegError(f"{root} exists and is not a zarr group; choose another --out.")
+    if root.exists() and overwrite:
+        shutil.rmtree(root)
+    elif is_complete(root, LABELS_KEY):
+        raise VolsegError(
+            f"{root} already holds a finished segmentation; pass --overwrite to replace it."
+        )
+    return root
+
+
+def _check_gt(gt: str | None, mask: str | None, shape: Sequence[int]) -> None:
+    for path, role in ((gt, "ground truth"), (mask, "mask")):
+        if path is None:
+            continue
+        with open_volume(path) as volume:
+            if tuple(volume.shape) != tuple(shape):
+                raise VolsegError(
+                    f"{role} {path} has shape {volume.shape} but the image is {tuple(shape)}."
+                )
+    if mask is not None and gt is None:
+        raise VolsegError("--mask restricts the evaluation: give --gt too.")
+
+
+def _write_image(root: Path, image: Any, say: Callable[[str], None]) -> None:
+    from volseg.io import write_volume
+
+    if is_complete(root):
+        say(f"image: kept {root}")
+    elif root.exists():
+        say("image: not copied (the store was made without it)")
+    elif image.ndim != 3:
+        say(f"image: not copied ({image.ndim}D; only (z, y, x) images go to the store root)")
+    else:
+        write_volume(root, image, kind="image")
+        say(f"image: copied to {root}")
+
+
+def _predict(cfg: Any, checkpoint: Any, image: Any, maps_out: str, *, client: Any,
+             block_shape: Any, say: Callable[[str], None]) -> Any:  # fmt: skip
+    from volseg.infer.predict import predict
+
+    if is_complete(maps_out):
+        maps = open_volume(maps_out)
+        recorded = maps.attrs.get("prediction") or {}
+        wanted = {"checkpoint": str(Path(checkpoint).resolve()), "image": str(image)}
+        for key, value in wanted.items():
+            if recorded.get(key) != value:
+                raise VolsegError(
+                    f"{maps_out} holds maps of {key} {recorded.get(key)}, not {value}; pass "
+                    "--overwrite to predict again."
+                )
+        say(f"maps: kept {maps_out}")
+        return maps
+    maps = predict(cfg, checkpoint, image, maps_out, client=client, block_shape=block_shape)
+    say(f"maps: {maps.dtype} {maps.shape} -> {maps_out}")
+    return maps
+
+
+def segment(
+    cfg: Any,
+    checkpoint: str | os.PathLike,
+    image: str | os.PathLike,
+    out: str | os.PathLike,
+    *,
+    gt: str | None = None,
+    mask: str | None = None,
+    client: Any = None,
+    block_shape: Sequence[int] | None = None,
+    halo: int | Sequence[int] | None = None,
+    overwrite: bool = False,
+    say: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Predict maps, decode them blockwise and (with ``gt``) score them, into one OME-Zarr.
+
+    Args:
+        cfg: resolved config (``volseg.config.load``) or the path of a YAML file.
+        checkpoint: trained checkpoint; a ``thresholds.json`` beside it sets the decoder.
+        image: raw volume path (``vol.h5:raw``, ``vol.zarr``, ``vol.tif``).
+        out: the OME-Zarr store to write (``seg.zarr``).
+        gt: ground-truth instance labels of the same shape, to score against.
+        mask: only voxels where it is non-zero are scored.
+        client: a ``distributed.Client``; None predicts in this process and decodes on threads.
+        block_shape: blocks for prediction and decoding (default ``inference.block_shape``).
+        halo: decoding context per side (default: see ``volseg.infer.blocks.default_halo``).
+        overwrite: delete ``out`` first and start from nothing.
+        say: where progress lines go.
+
+    Returns:
+        Paths, decoder settings, the number of instances and the scores (``None`` without gt).
+
+    Raises:
+        VolsegError: bad paths, shapes, config or checkpoint; a finished ``out`` without
+            ``overwrite``; maps in ``out`` from another checkpoint.
+    """
+    from volseg.config import load
+    from volseg.infer.blockwise_decode import blockwise_decode
+    from volseg.infer.predict import open_image
+
+    cfg = load(cfg) if isinstance(cfg, str | os.PathLike) else cfg
+    root = _root(out, overwrite)
+    volume, _ = open_image(cfg, str(image))
+    _check_gt(gt, mask, volume.spatial_shape)
+    name, params, source = decoder_settings(cfg, checkpoint)
+    blocks = tuple(int(b) for b in (block_shape or cfg.inference.block_shape))
+    _write_image(root, volume, say)
+    maps_out = f"{root}:{MAPS_KEY}"
+    _predict(cfg, checkpoint, str(image), maps_out, client=client, block_shape=blocks, say=say)
+    say(f"decoder {name} with settings from {source}: {params}")
+    labels = blockwise_decode(
+        maps_out, f"{root}:{LABELS_KEY}", decoder=name, params=params, block_shape=blocks,
+        halo=halo, client=client,
+    )  # fmt: skip
+    n = int(labels.attrs["blockwise_result"]["instances"])
+    say(f"labels: {n} instances -> {root}:{LABELS_KEY}")
+    summary: dict[str, Any] = {
+        "out": str(root), "maps": maps_out, "labels": f"{root}:{LABELS_KEY}", "decoder": name,
+        "params": params, "decoder_source": source, "instances": n, "metrics": None,
+    }  # fmt: skip
+    if gt is not None:
+        summary["metrics"] = evaluate(cfg, summary["labels"], gt, mask=mask)
+        summary["metrics_path"] = str(write_metrics(summary["metrics"], metrics_path(root)))
+    return summary
+
+
+def evaluate(cfg: Any, labels: str, gt: str, *, mask: str | None = None) -> dict[str, Any]:
+    """Adapted Rand, VOI and instance matching of ``labels`` against ``gt`` (one table)."""
+    from volseg.cli.evaluate_cmd import evaluate_paths
+
+    return evaluate_paths(
+        labels, gt, mask=mask, min_size=int(cfg.test.evaluation.min_instance_size),
+        thresholds=tuple(float(t) for t in cfg.test.evaluation.iou_thresholds),
+    )  # fmt: skip
+
+
+def write_metrics(result: dict[str, Any], path: Path) -> Path:
+    """Write the scores as JSON (atomically)."""
+    from volseg.atomic import atomic_write_text
+
+    text = json.dumps(result, indent=2, default=lambda v: v.item() if hasattr(v, "item") else v)
+    return atomic_write_text(path, text + "\n")

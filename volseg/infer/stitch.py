@@ -1,0 +1,126 @@
+"""Stitch block-local labels into one global labelling.
+
+Every block is decoded with a halo, so two neighbouring blocks both label the seam between
+their write regions (the last voxel plane of one and the first of the other, see
+:meth:`volseg.infer.blocks.BlockGrid.overlap`). Segments are matched there:
+
+* ``"majority"`` (seeded-watershed decoders): merge ``a`` (block A) and ``b`` (block B) when
+  their common seam voxels are more than half of ``a``'s seam voxels, or more than half of
+  ``b``'s. A segment that one block split (its seed left the block's read region and came
+  back, so the block saw two seeds) lies mostly inside the other block's single segment and
+  is merged; two segments that share only a disputed rim are not.
+* ``"any"`` (connected-components decoders): merge on any common voxel. A component of a
+  block's read region is part of exactly one component of the volume, and two components
+  that touch across the seam share a seam voxel in both blocks' labels, so this is exact.
+
+Block-local ids become provisional global ids ``base[block] + local``; the merges are
+connected components of a graph over those ids (``scipy.sparse.csgraph``, so no hand-written
+union-find), and the components are renumbered 1..N in order of their smallest provisional id.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from volseg.decode.postprocess import label_dtype
+from volseg.errors import VolsegError
+
+RULES = ("majority", "any")
+
+
+def overlap_counts(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Voxel counts of every (a id, b id) pair with both ids non-zero: ``(a_ids, b_ids, n)``."""
+    if a.shape != b.shape:
+        raise VolsegError(f"overlap labels differ in shape: {a.shape} and {b.shape}.")
+    a = np.asarray(a, dtype=np.uint64).ravel()
+    b = np.asarray(b, dtype=np.uint64).ravel()
+    both = (a > 0) & (b > 0)
+    if (a[both] >= 2**32).any() or (b[both] >= 2**32).any():
+        raise VolsegError("block-local ids must be below 2**32 to be matched.")
+    keys, counts = np.unique((a[both] << np.uint64(32)) | b[both], return_counts=True)
+    return keys >> np.uint64(32), keys & np.uint64(2**32 - 1), counts
+
+
+def match_segments(a: np.ndarray, b: np.ndarray, *, rule: str = "majority") -> np.ndarray:
+    """Pairs ``(a id, b id)`` to merge, from two blocks' labels of the same voxels.
+
+    Args:
+        a: block A's labels on the overlap (any shape; 0 = background).
+        b: block B's labels on the same voxels.
+        rule: ``"majority"`` or ``"any"`` (see the module docstring).
+
+    Returns:
+        int64 array of shape (k, 2), sorted.
+    """
+    if rule not in RULES:
+        raise VolsegError(f"stitching rule must be one of {RULES}, got {rule!r}.")
+    a_ids, b_ids, n_ab = overlap_counts(a, b)
+    if rule == "majority" and n_ab.size:
+        ids_a, n_a = np.unique(a, return_counts=True)
+        ids_b, n_b = np.unique(b, return_counts=True)
+        size_a = n_a[np.searchsorted(ids_a, a_ids.astype(ids_a.dtype))]
+        size_b = n_b[np.searchsorted(ids_b, b_ids.astype(ids_b.dtype))]
+        keep = (2 * n_ab > size_a) | (2 * n_ab > size_b)
+        a_ids, b_ids = a_ids[keep], b_ids[keep]
+    return np.stack([a_ids, b_ids], axis=1).astype(np.int64).reshape(-1, 2)
+
+
+def merge_components(pairs: np.ndarray, n_ids: int) -> np.ndarray:
+    """Component of every provisional id ``0..n_ids`` given the pairs to merge.
+
+    Id 0 (background) is component 0; the others are numbered 1.. in order of their smallest
+    member. scipy indexes nodes with int32, which bounds ``n_ids`` at about 2**31 segments.
+
+    Raises:
+        VolsegError: a pair names id 0 or an id above ``n_ids``.
+    """
+    pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+    if pairs.size and (pairs.min() < 1 or pairs.max() > n_ids):
+        raise VolsegError(
+            f"merge pairs must name ids 1..{n_ids}, got {pairs.min()}..{pairs.max()}."
+        )
+    if n_ids + 1 >= 2**31:
+        raise VolsegError(f"{n_ids} provisional segments are too many to stitch (limit 2**31).")
+    n = n_ids + 1
+    weights = np.ones(len(pairs), dtype=np.int8)
+    graph = coo_matrix((weights, (pairs[:, 0], pairs[:, 1])), shape=(n, n)).tocsr()
+    _, components = connected_components(graph, directed=False)
+    return components.astype(np.int64)  # node 0 is visited first, so it is component 0
+
+
+def final_ids(
+    components: np.ndarray, sizes: np.ndarray, *, min_size: int = 0
+) -> tuple[np.ndarray, int]:
+    """Look-up table provisional id -> final id 1..N (0 for background and removed segments).
+
+    Args:
+        components: component of each provisional id (from :func:`merge_components`).
+        sizes: voxels of each provisional id in its block's write region.
+        min_size: components with fewer voxels in total are removed (set to 0).
+
+    Returns:
+        ``(lut, n)``: the table (uint32, or uint64 when N needs it) and the number of ids N.
+        Components without a voxel anywhere (seen only in halos) get no id.
+    """
+    components = np.asarray(components, dtype=np.int64)
+    sizes = np.asarray(sizes, dtype=np.int64)
+    if components.shape != sizes.shape:
+        raise VolsegError(f"components {components.shape} and sizes {sizes.shape} differ.")
+    total = np.zeros(int(components.max(initial=0)) + 1, dtype=np.int64)
+    np.add.at(total, components, sizes)
+    keep = total >= max(1, int(min_size))
+    keep[0] = False
+    new = np.cumsum(keep, dtype=np.int64) * keep
+    n = int(new.max(initial=0))
+    return new[components].astype(label_dtype(n + 1)), n
+
+
+def output_dtype(shape: Sequence[int]) -> np.dtype:
+    """Label dtype of a stitched volume: uint32, or uint64 when it has 2**32 - 1 voxels or
+    more (then the ids could overflow uint32; the volume is written before N is known)."""
+    return np.dtype(label_dtype(math.prod(int(s) for s in shape)))
