@@ -6,15 +6,20 @@ from pathlib import Path
 
 import typer
 
+from volseg.errors import VolsegError
+
 
 def demo(
     out: Path = typer.Argument(Path("demo_out"), help="Output folder."),
-    seed: int = typer.Option(0, help="Random seed of the synthetic data."),
+    minutes: float = typer.Option(5.0, help="Training time budget in minutes."),
+    seed: int = typer.Option(0, help="Random seed."),
 ) -> None:
-    """Synthesise data, build maps, sweep decoder thresholds, decode, evaluate, report."""
+    """Train briefly, predict held-out data, sweep thresholds, decode, evaluate, report."""
     from volseg.demo import run
 
-    run(out, seed=seed)
+    if minutes <= 0:
+        raise VolsegError(f"--minutes must be positive, got {minutes}.")
+    run(out, minutes=minutes, seed=seed)
 
 
 def register(app: typer.Typer) -> None:
