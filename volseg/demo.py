@@ -172,7 +172,8 @@ def finish(out, plan, run_dir, maps, gt, image, voxel_size, timings) -> dict[str
         "voi_split": split_, "voi_merge": merge,
         "foreground": semantic(ev_maps[0], ev_gt > 0),
         "matching": match_instances(ev_seg, ev_gt, thresholds=(0.5, 0.75), min_size=1000),
-        "instances_gt": int(np.unique(ev_gt).size - 1), "instances_seg": int(np.unique(ev_seg).size - 1),
+        "instances_gt": int(np.unique(ev_gt).size - 1),
+        "instances_seg": int(np.unique(ev_seg).size - 1),
         "best_params": {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()},
         "seconds": timings,
     }  # fmt: skip

@@ -19,7 +19,7 @@ def _colours(n: int) -> np.ndarray:
 
 
 def overlay_figure(path: Path, raw, gt, maps, seg) -> Path:
-    """One z-slice: raw | foreground map over raw | ground truth over raw | segmentation over raw."""
+    """One z-slice: raw | foreground map, ground truth and segmentation over raw."""
     import matplotlib
 
     matplotlib.use("Agg")
