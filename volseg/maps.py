@@ -17,7 +17,12 @@ from volseg.errors import VolsegError
 
 ATTR = "volseg_maps"
 # Value range per channel kind; anything else is treated as a probability.
-RANGES = {"distance": (-1.0, 1.0), "edt": (-1.0, 1.0), "instance_edt": (-1.0, 1.0)}
+RANGES = {
+    "distance": (-1.0, 1.0),
+    "edt": (-1.0, 1.0),
+    "instance_edt": (-1.0, 1.0),
+    "semantic_edt": (-1.0, 1.0),
+}
 
 
 def channel_range(name: str) -> tuple[float, float]:

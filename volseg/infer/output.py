@@ -1,0 +1,155 @@
+"""The maps output of a prediction: create it, or reopen an unfinished one to resume.
+
+The node is made by ``volseg.io.create_volume`` (flagged incomplete) and flagged complete only
+when every voxel is written, so a crashed run never looks finished. A finished output is
+replaced only with ``overwrite``; an unfinished one is resumed only by a blockwise run whose
+settings match those recorded in its attributes (``prediction``), else refused.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from volseg.errors import VolsegError
+from volseg.infer.plan import PredictionPlan, maps_attrs
+from volseg.io import create_volume, is_complete, open_volume
+from volseg.io.blocks import default_chunks
+from volseg.io.paths import locate_for_write
+from volseg.io.volume import Volume
+from volseg.io.zarr_layout import node_type
+
+DONE = "volseg_done"
+
+
+def output_chunks(
+    plan: PredictionPlan, chunks: Sequence[int] | None, block_shape: Sequence[int]
+) -> tuple[int, int, int]:
+    """Spatial chunks: ``chunks`` if given, else about 64^3 voxels; every chunk must tile the
+    blocks (a default that does not is replaced by the block size on that axis)."""
+    shape = plan.spatial_shape
+    if chunks is None:
+        picked = list(default_chunks(shape, plan.voxel_size))
+        for a, (c, b) in enumerate(zip(picked, block_shape, strict=True)):
+            if b % c and b < shape[a]:
+                picked[a] = min(b, shape[a])
+        return tuple(picked)  # type: ignore[return-value]
+    out = tuple(min(int(c), n) for c, n in zip(chunks, shape, strict=True))
+    for c, b, n in zip(out, block_shape, shape, strict=True):
+        if b % c and b < n:
+            raise VolsegError(
+                f"inference.save_prediction.chunks {list(chunks)} must divide the block shape "
+                f"{list(block_shape)} so that blocks write whole chunks."
+            )
+    return out  # type: ignore[return-value]
+
+
+def node_exists(out: Any) -> bool:
+    """True when a zarr node (or anything) already sits at the output location."""
+    loc = locate_for_write(out)
+    path = loc.target.joinpath(*loc.key.split("/")) if loc.key else loc.target
+    return path.exists() or node_type(path) is not None
+
+
+def _check_resumable(out: Any, plan: PredictionPlan, chunks: tuple[int, ...]) -> Volume:
+    try:
+        existing = open_volume(out)
+    except VolsegError as exc:
+        raise VolsegError(
+            f"{out} exists but is not a readable maps output ({exc}); pass overwrite to replace it."
+        ) from None
+    recorded = existing.attrs.get("prediction") or {}
+    expected = (plan.out_channels, *plan.spatial_shape)
+    if existing.shape != expected or str(existing.dtype) != plan.dtype:
+        raise VolsegError(
+            f"unfinished output {out} holds {existing.dtype} maps of shape {existing.shape}, not "
+            f"{plan.dtype} {expected}; pass overwrite to start again."
+        )
+    for key, value in plan.signature.items():
+        if recorded.get(key) != value:
+            raise VolsegError(
+                f"unfinished output {out} was started with {key}={recorded.get(key)!r}, not "
+                f"{value!r}; pass overwrite to start again."
+            )
+    stored_chunks = tuple(existing.data.chunks[1:])
+    if stored_chunks != tuple(chunks):
+        raise VolsegError(
+            f"unfinished output {out} has chunks {list(stored_chunks)}, not {list(chunks)}; "
+            "use the same block shape or pass overwrite."
+        )
+    return existing
+
+
+def prepare_output(
+    out: Any,
+    plan: PredictionPlan,
+    *,
+    chunks: tuple[int, int, int],
+    offset: Sequence[float],
+    resume: bool,
+    overwrite: bool,
+) -> bool:
+    """Create the maps node, or check an unfinished one for resuming; returns ``resumed``.
+
+    Raises:
+        VolsegError: a finished output without ``overwrite``, an unfinished one that cannot be
+            resumed, or an output location that cannot be written.
+    """
+    if node_exists(out) and not overwrite:
+        if is_complete(out):
+            raise VolsegError(f"{out} already holds finished maps; pass overwrite to replace them.")
+        if not resume:
+            raise VolsegError(
+                f"{out} holds an unfinished prediction; resume it with a blockwise run (a Dask "
+                "cluster) or pass overwrite to start again."
+            )
+        _check_resumable(out, plan, chunks)
+        return True
+    try:
+        create_volume(
+            out,
+            shape=(plan.out_channels, *plan.spatial_shape),
+            dtype=plan.dtype,
+            chunks=chunks,
+            voxel_size=plan.voxel_size,
+            offset=offset,
+            kind="maps",
+            attrs=maps_attrs(plan),
+            overwrite=overwrite,
+        )
+    except OSError as exc:
+        raise VolsegError(f"cannot write the output {out}: {exc.strerror or exc}.") from None
+    return False
+
+
+def writable_array(out: Any) -> Any:
+    """The level-0 ``zarr.Array`` of the maps node, opened for writing."""
+    import zarr
+
+    loc = locate_for_write(out)
+    group = zarr.open_group(str(loc.target), path=loc.key or "", mode="r+")
+    return group["s0"]
+
+
+def done_array(out: Any, counts: Sequence[int]) -> Any:
+    """The per-block completion markers (``uint8``, one chunk per block) of the maps node."""
+    import zarr
+
+    loc = locate_for_write(out)
+    group = zarr.open_group(str(loc.target), path=loc.key or "", mode="r+")
+    if DONE in group:
+        markers = group[DONE]
+        if tuple(markers.shape) != tuple(counts):
+            raise VolsegError(
+                f"{out} records {list(markers.shape)} blocks, not {list(counts)}; use the same "
+                "block shape or pass overwrite."
+            )
+        return markers
+    return group.create_array(
+        DONE, shape=tuple(counts), chunks=(1,) * len(counts), dtype="uint8", fill_value=0
+    )
+
+
+def block_counts(shape: Sequence[int], block_shape: Sequence[int]) -> tuple[int, ...]:
+    return tuple(math.ceil(n / b) for n, b in zip(shape, block_shape, strict=True))

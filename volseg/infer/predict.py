@@ -1,0 +1,226 @@
+"""``predict``: a trained checkpoint applied to a whole volume, maps streamed to zarr.
+
+Without a Dask client the volume is predicted in this process, streamed block by block with
+every window run once (:func:`volseg.infer.sliding.predict_streamed`); with a client, one task
+per output block runs on the cluster (:mod:`volseg.infer.blockwise_predict`) and an
+interrupted run resumes the missing blocks. Both give the maps of a whole-volume
+sliding-window prediction (to float rounding).
+
+When ``data.train_resolution`` differs from the image's voxel size, the image is resampled to
+the network grid on the fly and the maps back to the data grid (:mod:`volseg.infer.rescale`);
+in-process runs keep the network-grid maps in a temporary zarr beside the output meanwhile.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import shutil
+import tempfile
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from volseg.errors import VolsegError
+from volseg.infer.carry import CarryStore
+from volseg.infer.grid import Region
+from volseg.infer.output import output_chunks, prepare_output, writable_array
+from volseg.infer.plan import (
+    PredictionPlan,
+    check_model_config,
+    image_reader,
+    make_plan,
+    pick_device,
+    to_stored,
+)
+from volseg.infer.sliding import predict_streamed
+from volseg.io import mark_complete, open_volume
+from volseg.io.blocks import iter_blocks
+from volseg.io.paths import locate_for_write
+from volseg.io.volume import Volume
+
+log = logging.getLogger(__name__)
+
+
+def _config(cfg: Any) -> Any:
+    if isinstance(cfg, str | os.PathLike):
+        from volseg.config import load
+
+        return load(cfg)
+    return cfg
+
+
+def open_image(cfg: Any, image: Any) -> tuple[Volume, str]:
+    """The image as a lazy ``Volume`` (``data.voxel_size`` overrides its metadata) and its name."""
+    override = cfg.data.voxel_size
+    if isinstance(image, Volume):
+        name = image.path or "<in-memory image>"
+        if override is not None:
+            image = dataclasses.replace(image, voxel_size=tuple(override))
+        return image, name
+    volume = open_volume(image, voxel_size=None if override is None else tuple(override))
+    text = os.fspath(image)
+    return volume, text if "://" in text else os.path.abspath(text)
+
+
+def _block_shape(cfg: Any, block_shape: Sequence[int] | None) -> tuple[int, int, int]:
+    value = tuple(int(b) for b in (block_shape or cfg.inference.block_shape))
+    if len(value) != 3 or min(value) < 1:
+        raise VolsegError(f"block_shape must be three positive integers, got {list(value)}.")
+    return value  # type: ignore[return-value]
+
+
+def predict(
+    cfg: Any,
+    checkpoint: str | os.PathLike[str],
+    image: Any,
+    out: str | os.PathLike[str],
+    *,
+    client: Any = None,
+    block_shape: Sequence[int] | None = None,
+    overwrite: bool = False,
+) -> Volume:
+    """Predict maps ``(c, z, y, x)`` of ``image`` into the zarr node ``out``.
+
+    Args:
+        cfg: resolved config (``volseg.config.load``) or the path of a YAML file.
+        checkpoint: a volseg checkpoint whose ``model`` section matches ``cfg.model``.
+        image: path of a ``(z, y, x)`` or ``(c, z, y, x)`` image, or a ``Volume``.
+        out: output zarr (``pred.zarr`` or ``store.zarr/maps``).
+        client: a ``distributed.Client`` for a blockwise run (resumable); ``None`` predicts
+            in this process.
+        block_shape: block size in voxels (default ``inference.block_shape``).
+        overwrite: replace an existing output.
+
+    Returns:
+        The finished maps, opened lazily (float32, or uint8 with the ``volseg_maps`` record).
+
+    Raises:
+        VolsegError: a checkpoint not matching the config, an image with the wrong number of
+            channels, an existing output, an unwritable output.
+    """
+    from volseg.checkpoint import build_model_from_checkpoint, load_checkpoint
+
+    cfg = _config(cfg)
+    ckpt = load_checkpoint(checkpoint)
+    check_model_config(cfg.model, ckpt["model_cfg"], str(checkpoint))
+    volume, name = open_image(cfg, image)
+    blocks = _block_shape(cfg, block_shape)
+    if client is None:
+        device = pick_device(int(cfg.system.inference.num_gpus))
+    else:
+        from volseg.infer.blockwise_predict import cluster_device
+
+        if isinstance(image, Volume) and not image.path:
+            raise VolsegError("a blockwise prediction needs the image as a path workers can open.")
+        device = cluster_device(client, int(cfg.system.inference.num_gpus))
+    model = build_model_from_checkpoint(checkpoint, map_location="cpu")
+    plan = make_plan(
+        cfg,
+        checkpoint=checkpoint,
+        ckpt_model=ckpt["model_cfg"],
+        model=model,
+        volume=volume,
+        image=name,
+        device=device,
+    )
+    chunks = output_chunks(plan, cfg.inference.save_prediction.chunks, blocks)
+    resumed = prepare_output(
+        out, plan, chunks=chunks, offset=volume.offset, resume=client is not None,
+        overwrite=overwrite,
+    )  # fmt: skip
+    if client is None:
+        run_streamed(model.to(device), plan, volume, out, block_shape=blocks)
+    else:
+        from volseg.infer.blockwise_predict import run_blockwise
+
+        computed = run_blockwise(client, plan, out, block_shape=blocks)
+        log.info("%s: %d blocks computed%s", out, len(computed), " (resumed)" if resumed else "")
+    mark_complete(out)
+    return open_volume(out)
+
+
+def _scratch_dir(out: Any) -> Path:
+    parent = locate_for_write(out).target.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    return parent
+
+
+class BackgroundWriter:
+    """Store maps regions from a thread, so compression and disk writes overlap prediction.
+
+    One thread writes in submission order (regions sharing a chunk never race); at most
+    ``depth`` writes wait, which bounds the memory they hold. Errors surface on the next call
+    or on ``close``.
+    """
+
+    def __init__(self, array: Any, convert: Callable[[np.ndarray], np.ndarray], depth: int = 2):
+        self.array, self.convert, self.depth = array, convert, depth
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="volseg-writer")
+        self._pending: deque[Future[None]] = deque()
+
+    def _write(self, region: Region, maps: np.ndarray) -> None:
+        self.array[(slice(None), *region)] = self.convert(maps)
+
+    def __call__(self, region: Region, maps: np.ndarray) -> None:
+        while len(self._pending) >= self.depth:
+            self._pending.popleft().result()
+        self._pending.append(self._pool.submit(self._write, region, maps))
+
+    def close(self) -> None:
+        """Wait for every write (raising the first error)."""
+        try:
+            while self._pending:
+                self._pending.popleft().result()
+        finally:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> BackgroundWriter:
+        return self
+
+    def __exit__(self, kind: object, *exc: object) -> None:
+        if kind is None:
+            self.close()
+        else:  # already failing: stop quietly, the first error is the one to report
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def run_streamed(
+    model: Any, plan: PredictionPlan, volume: Volume, out: Any, *, block_shape: Sequence[int]
+) -> None:
+    """Predict in this process, block by block, into the maps node ``out`` (made already)."""
+    target = writable_array(out)
+    read = image_reader(plan, volume)
+    carry = CarryStore(spill_dir=_scratch_dir(out))
+    if plan.rescale.identity:
+        with BackgroundWriter(target, lambda maps: to_stored(maps, plan)) as write:
+            predict_streamed(
+                model, read, write, grid=plan.grid, settings=plan.settings,
+                block_shape=block_shape, carry=carry,
+            )  # fmt: skip
+        return
+    import zarr
+
+    tmp = Path(tempfile.mkdtemp(prefix=".volseg-netmaps-", dir=_scratch_dir(out)))
+    try:
+        shape = (plan.out_channels, *plan.rescale.net_shape)
+        net = zarr.create_array(
+            zarr.storage.LocalStore(tmp), shape=shape, dtype="float32",
+            chunks=(shape[0], *(min(64, n) for n in shape[1:])), fill_value=0.0,
+        )  # fmt: skip
+        with BackgroundWriter(net, lambda maps: maps) as write_net:
+            predict_streamed(
+                model, read, write_net, grid=plan.grid, settings=plan.settings,
+                block_shape=block_shape, carry=carry,
+            )  # fmt: skip
+        for region in iter_blocks(plan.spatial_shape, block_shape):
+            support = plan.rescale.maps_support(region)
+            maps = plan.rescale.maps_to_data(net[(slice(None), *support)], support, region)
+            target[(slice(None), *region)] = to_stored(maps, plan)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
