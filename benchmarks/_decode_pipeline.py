@@ -67,7 +67,7 @@ def pytc_decode(maps: np.ndarray, params: dict[str, Any]) -> np.ndarray:
     if c1 is not None:
         foreground &= contour < c1
     seed = cc3d.connected_components((binary > b0) & (contour < c0) & (distance > d0))
-    seed = remove_small_objects(seed, params["min_seed_size"])
+    seed = remove_small_objects(seed, max_size=params["min_seed_size"] - 1)
     dist = distance.copy()
     dist[dist < 0] = 0
     seg = mahotas.cwatershed(-dist.astype(np.float64), seed)

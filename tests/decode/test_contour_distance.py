@@ -21,7 +21,7 @@ def reference_decode(maps, b=(0.9, 0.85), c=(0.8, None), d=(0.5, 0.0), min_seed=
     for i in range(1, n + 1):
         if (seeds == i).sum() < min_seed:
             seeds[seeds == i] = 0
-    height = ((1.0 - np.clip(dist, 0, 1)) * 255 + 0.5).astype(np.uint8)
+    height = ((1.0 - np.clip(dist, 0, 1)) * 16383 + 0.5).astype(np.uint16)
     out = sk_watershed(height, seeds, mask=fg, connectivity=1)
     for i in np.unique(out[out > 0]):
         if (out == i).sum() < min_inst:
@@ -78,7 +78,8 @@ def test_without_distance_channel_floods_inverted_binary(balls):
     )
     assert labels.max() == 2
     ch = split_channels(maps, (0, 1, None))
-    assert flood_height(ch).dtype == np.uint8
+    assert flood_height(ch).dtype == np.uint16
+    assert flood_height(ch, levels=256).dtype == np.uint8
 
 
 def test_cc_mode(balls):
@@ -95,6 +96,7 @@ def test_cc_mode(balls):
         ({"distance_threshold": (-2, 0)}, "lie in"),
         ({"min_seed_size": -1}, ">= 0"),
         ({"mode": "magic"}, "mode"),
+        ({"levels": 1}, "levels"),
         ({"channels": (0, 1, 5)}, "out of range"),
     ],
 )

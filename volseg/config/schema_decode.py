@@ -29,7 +29,7 @@ DECODER_KWARGS: dict[str, dict[str, Param]] = {
         "connectivity": param(int, choices=CONNECTIVITY),
         "seed_connectivity": param(int, choices=CONNECTIVITY),
         "contour_ridge": param(bool),
-        "levels": param(int, choices=(256, 65536)),
+        "levels": param(int, lo=2, hi=65536),
         "parallel": param(bool),
     },
     "watershed": {

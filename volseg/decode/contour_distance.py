@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import fastremap
 import numpy as np
 
 from volseg.decode.postprocess import (
@@ -116,7 +117,7 @@ def threshold_mask(ch: Channels, thresholds: dict[str, Pair], which: int) -> np.
     return mask
 
 
-def flood_height(ch: Channels, *, levels: int = 256, contour_ridge: bool = False) -> np.ndarray:
+def flood_height(ch: Channels, *, levels: int = 16384, contour_ridge: bool = False) -> np.ndarray:
     """Quantised watershed height: inverted distance (clipped at 0) or 1 - binary.
 
     With ``contour_ridge`` the height is ``max(1 - distance, contour)``: boundary voxels form a
@@ -126,18 +127,25 @@ def flood_height(ch: Channels, *, levels: int = 256, contour_ridge: bool = False
     Quantising to ``levels`` grey values is what maps stored as uint8 hold anyway, and it lets
     the kernel use its bucket queue (fast mode).
     """
+    one, zero = np.float32(1), np.float32(0)
     if ch.distance is not None:
-        source = np.clip(ch.distance, 0.0, 1.0)
+        source = np.clip(ch.distance, zero, one, dtype=np.float32)
     elif ch.binary is not None:
-        source = np.clip(ch.binary, 0.0, 1.0)
+        source = np.clip(ch.binary, zero, one, dtype=np.float32)
     else:
         raise VolsegError("watershed decoding needs a distance or a binary channel.")
     if contour_ridge:
         if ch.contour is None:
             raise VolsegError("contour_ridge needs a contour channel.")
-        source = np.minimum(source, 1.0 - np.clip(ch.contour, 0.0, 1.0))
+        interior = np.clip(ch.contour, zero, one, dtype=np.float32)
+        np.subtract(one, interior, out=interior)
+        np.minimum(source, interior, out=source)
     dtype = np.uint8 if levels <= 256 else np.uint16
-    return ((1.0 - source) * (levels - 1) + 0.5).astype(dtype)
+    # in place: this runs once per decode on the whole volume
+    np.subtract(one, source, out=source)
+    source *= np.float32(levels - 1)
+    source += np.float32(0.5)
+    return source.astype(dtype)
 
 
 def make_seeds(
@@ -145,7 +153,13 @@ def make_seeds(
 ) -> np.ndarray:
     """Connected components of the seed mask with small seeds dropped."""
     seeds = connected_components(seed_mask, connectivity=connectivity)
-    return remove_small(seeds, min_size=min_seed_size, in_place=True)
+    if min_seed_size > 1:  # cc3d ids are 1..N: a bincount is cheaper than a unique
+        counts = np.bincount(seeds.ravel())
+        small = np.flatnonzero(counts < min_seed_size)
+        small = small[small > 0]
+        if small.size:
+            seeds = fastremap.mask(seeds, small, in_place=True)
+    return seeds
 
 
 def contour_distance(
@@ -161,7 +175,7 @@ def contour_distance(
     connectivity: int = 6,
     seed_connectivity: int = 26,
     contour_ridge: bool = False,
-    levels: int = 256,
+    levels: int = 16384,
     parallel: bool = False,
 ) -> np.ndarray:
     """Decode binary/contour/distance maps into instance labels.
@@ -180,7 +194,8 @@ def contour_distance(
         seed_connectivity: cc3d connectivity for seeds and for ``mode="cc"`` (6, 18, 26).
         contour_ridge: flood ``max(1 - distance, contour)`` instead of ``1 - distance`` (see
             :func:`flood_height`); needs a contour channel.
-        levels: grey levels of the quantised flood height (256 or 65536).
+        levels: grey levels of the quantised flood height: 65536 (default, uint16) or 256
+            (uint8, as maps stored in uint8 hold anyway).
         parallel: use the kernel's parallel variant.
 
     Returns:
@@ -197,6 +212,8 @@ def contour_distance(
             raise VolsegError(f"{name} must be >= 0, got {value}.")
     if mode not in ("watershed", "cc"):
         raise VolsegError(f"mode must be 'watershed' or 'cc', got {mode!r}.")
+    if not 2 <= int(levels) <= 65536:
+        raise VolsegError(f"levels must be from 2 to 65536, got {levels}.")
     shape = next(a.shape for a in (ch.binary, ch.contour, ch.distance) if a is not None)
     foreground = threshold_mask(ch, thresholds, 1)
     if foreground is None:
