@@ -11,15 +11,6 @@ from volseg.infer.grid import make_grid
 from volseg.infer.sliding import SlidingSettings, predict_array, predict_streamed
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    torch.manual_seed(0)
-    yield
-    torch.set_num_threads(threads)
-
-
 def small_net(out_channels=3):
     torch.manual_seed(0)
     return torch.nn.Sequential(

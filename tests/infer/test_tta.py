@@ -16,16 +16,6 @@ from volseg.infer.tta import (
 )
 from volseg.models import build
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    torch.manual_seed(0)
-    yield
-    torch.set_num_threads(threads)
-
-
 ALL_FLIPS = [[0], [1], [2], [0, 1], [1, 2], [0, 1, 2]]
 
 

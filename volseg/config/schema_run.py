@@ -36,12 +36,14 @@ class SystemTrainingConfig:
 
 @dataclass
 class SystemInferenceConfig:
-    """Resources for prediction; ``num_gpus: -1`` = every visible GPU, the CPU when none."""
+    """Resources for prediction; ``num_gpus: -1`` = every visible GPU, the CPU when none.
+
+    Windows per forward pass are ``inference.sliding_window.sw_batch_size``; prediction reads
+    in-process (or on Dask workers), so there is no batch size or loader worker count here.
+    """
 
     num_gpus: int = spec(-1, lo=-1)
     num_cpus: int = spec(2, lo=1)
-    num_workers: int = spec(1, lo=0)
-    batch_size: int = spec(1, lo=1)
 
 
 @dataclass
@@ -181,15 +183,15 @@ class TestTimeAugmentationConfig:
 class SavePredictionConfig:
     """Map storage: float32, or uint8 quantised (recorded in the array attributes)."""
 
-    enabled: bool = True
     dtype: str = spec("float32", choices=("float32", "uint8"))
     chunks: list[int] | None = spec(None, length=3, lo=1)
 
 
 @dataclass
 class InferenceConfig:
-    """Prediction of whole volumes block by block: each ``block_shape`` block is read with
-    ``halo`` voxels of context on every side. ``output_path``: the predictions zarr."""
+    """Prediction and blockwise decoding of whole volumes block by block. ``halo``: voxels of
+    maps read around each block when decoding blockwise (null = 16 voxels on the finest axis
+    and the same physical extent on the others). ``output_path``: the predictions zarr."""
 
     sliding_window: SlidingWindowConfig = field(default_factory=SlidingWindowConfig)
     test_time_augmentation: TestTimeAugmentationConfig = field(
@@ -197,5 +199,5 @@ class InferenceConfig:
     )
     save_prediction: SavePredictionConfig = field(default_factory=SavePredictionConfig)
     block_shape: list[int] = spec(factory=lambda: [64, 256, 256], length=3, lo=1)
-    halo: list[int] = spec(factory=lambda: [8, 32, 32], length=3, lo=0)
+    halo: list[int] | None = spec(None, length=3, lo=0)
     output_path: str | None = spec(None, path="one")

@@ -152,7 +152,8 @@ def segment(
         mask: only voxels where it is non-zero are scored.
         client: a ``distributed.Client``; None predicts in this process and decodes on threads.
         block_shape: blocks for prediction and decoding (default ``inference.block_shape``).
-        halo: decoding context per side (default: see ``volseg.infer.blocks.default_halo``).
+        halo: decoding context per side (default: ``inference.halo``, else
+            ``volseg.infer.blocks.default_halo``).
         overwrite: delete ``out`` first and start from nothing.
         say: where progress lines go.
 
@@ -173,6 +174,8 @@ def segment(
     _check_gt(gt, mask, volume.spatial_shape)
     name, params, source = decoder_settings(cfg, checkpoint)
     blocks = tuple(int(b) for b in (block_shape or cfg.inference.block_shape))
+    if halo is None and cfg.inference.halo is not None:
+        halo = tuple(int(h) for h in cfg.inference.halo)
     _write_image(root, volume, say)
     maps_out = f"{root}:{MAPS_KEY}"
     _predict(cfg, checkpoint, str(image), maps_out, client=client, block_shape=blocks, say=say)
