@@ -1,8 +1,8 @@
 """npe2 sample data: small synthetic vesicles (with maps), and the Lucchi++ crop.
 
 The vesicle sample carries everything the re-decode widget needs: ``raw``, ``gt``, the
-``pred/*`` maps (ground-truth targets blurred and noised, as ``volseg demo`` makes them, since
-no trained network ships with volseg), a ``seg`` decoded from them and its ``errors``.
+``pred/*`` maps (ground-truth targets blurred and noised, since no trained network ships with
+volseg), a ``seg`` decoded from them and its ``errors``.
 The Lucchi++ sample is the real FIB-SEM crop of ``../shared/data`` beside the repository.
 """
 
@@ -27,6 +27,12 @@ VESICLE_PARAMS = {
     "min_seed_size": 8,
     "min_instance_size": 0,
 }
+TARGETS = [
+    {"name": "binary", "kwargs": {}},
+    {"name": "instance_boundary", "kwargs": {"thickness": 1, "edge_mode": "seg-all"}},
+    {"name": "instance_edt", "kwargs": {"mode": "3d"}},
+]
+CHANNELS = ["binary", "boundary", "distance"]
 LUCCHI = Path("lucchi_pp_crops") / "train_crop.h5"
 LUCCHI_VOXEL_SIZE = (5.0, 5.0, 5.0)
 
@@ -40,12 +46,25 @@ def _item(role: str, data: np.ndarray, voxel_size, source: str, attrs=None) -> I
     return Item(role, (data,), tuple(voxel_size), (0.0, 0.0, 0.0), source, dict(attrs or {}))
 
 
+def degrade(maps: np.ndarray, *, seed: int, sigma: float = 1.0, noise: float = 0.08) -> np.ndarray:
+    """Stand-in for a network's output: blur each map (half as much in z) and add noise."""
+    from scipy import ndimage
+
+    rng = np.random.default_rng(seed)
+    out = np.empty_like(maps)
+    for c in range(maps.shape[0]):
+        blurred = ndimage.gaussian_filter(maps[c], sigma=(0.5 * sigma, sigma, sigma))
+        out[c] = blurred + rng.normal(0.0, noise, blurred.shape).astype(np.float32)
+    out[:2] = np.clip(out[:2], 0.0, 1.0)
+    out[2] = np.clip(out[2], -1.0, 1.0)
+    return out
+
+
 def vesicle_items(*, shape=VESICLE_SHAPE, seed: int = 0) -> Found:
     """The synthetic vesicle sample as discovered items (see the module docstring)."""
     from volseg.data.synth import vesicles
     from volseg.data.targets import make_targets
     from volseg.decode import contour_distance
-    from volseg.demo import CHANNELS, TARGETS, degrade
     from volseg.maps import describe
 
     raw, gt, _ = vesicles(shape=shape, voxel_size=VESICLE_VOXEL_SIZE, seed=seed)
