@@ -37,8 +37,10 @@ def overlay_figure(path: Path, raw, gt, maps, seg) -> Path:
         rgb[inside] = 0.5 * rgb[inside] + 0.5 * colours[labels[inside]]
         return rgb
 
+    prob = np.clip(maps[0, z], 0, 1)
     heat = grey.copy()
-    heat[..., 0] = np.clip(0.5 * grey[..., 0] + maps[0, z], 0, 1)
+    heat[..., 0] = np.maximum(grey[..., 0], prob)  # red where the map is high
+    heat[..., 1:] *= (1 - 0.7 * prob)[..., None]
     panels = [("raw", grey), ("prediction (foreground)", heat),
               ("ground truth", over(gt[z])), ("segmentation", over(seg[z]))]  # fmt: skip
     fig, axes = plt.subplots(1, 4, figsize=(12, 3.3), dpi=90)
