@@ -49,8 +49,8 @@ def plan_for(out: Path, *, minutes: float, seed: int) -> Plan:
                 # 32 steps; size the cosine schedule to the training budget
                 f"optimization.max_epochs={max(2, round(minutes * 60 * 1.2 / 32))}",
                 "monitor.full_val_every_n_epochs=0",
-                "monitor.checkpoint.monitor=val_iou",
-                "monitor.checkpoint.mode=max",
+                "monitor.checkpoint.monitor=val_loss",
+                "monitor.checkpoint.mode=min",
                 "data.iter_num_per_epoch=256",
             ],  # fmt: skip
             (0, None, None),
