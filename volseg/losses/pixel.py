@@ -46,6 +46,16 @@ class BCEWithLogitsLoss(nn.Module):
             return None
         return torch.tensor(self.pos_weight, dtype=like.dtype, device=like.device)
 
+    def _elementwise(
+        self, logits: torch.Tensor, target: torch.Tensor, valid: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per-voxel BCE and the cleaned target (ignored voxels set to 0)."""
+        target = _clean(target, valid)
+        ce = F.binary_cross_entropy_with_logits(
+            logits, target, reduction="none", pos_weight=self._pos_weight(logits)
+        )
+        return ce, target
+
     def forward(
         self,
         logits: torch.Tensor,
@@ -53,10 +63,7 @@ class BCEWithLogitsLoss(nn.Module):
         valid: torch.Tensor,
         weight: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        target = _clean(target, valid)
-        ce = F.binary_cross_entropy_with_logits(
-            logits, target, reduction="none", pos_weight=self._pos_weight(logits)
-        )
+        ce, _ = self._elementwise(logits, target, valid)
         return masked_mean(ce, valid)
 
 
@@ -86,10 +93,7 @@ class WeightedBCEWithLogitsLoss(BCEWithLogitsLoss):
         valid: torch.Tensor,
         weight: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        target = _clean(target, valid)
-        ce = F.binary_cross_entropy_with_logits(
-            logits, target, reduction="none", pos_weight=self._pos_weight(logits)
-        )
+        ce, target = self._elementwise(logits, target, valid)
         w = torch.ones_like(ce) if weight is None else weight.expand_as(ce)
         if self.class_balance:
             with torch.no_grad():
