@@ -88,6 +88,7 @@ def test_target_kwargs_lists_defaults():
         "thickness": 1,
         "edge_mode": "seg-all",
         "mode_2d": False,
+        "connectivity": 26,
     }
     assert set(target_kwargs("instance_edt")) == {"mode", "quantize", "levels"}
 

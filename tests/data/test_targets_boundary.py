@@ -9,12 +9,24 @@ from volseg.data.boundary import instance_boundary
 from volseg.errors import VolsegError
 
 
-def reference_boundary(labels, thickness, edge_mode, mode_2d):
-    """Obviously-correct boundary: visit every voxel and every offset in its box."""
+def reference_offsets(thickness, mode_2d, connectivity):
+    """Offsets reached in at most ``thickness`` steps to a neighbour: |d| = 1, 2 or 3 nonzero
+    coordinates of +-1 for connectivity 6, 18, 26 (never a z step in 2D)."""
+    most = {6: 1, 18: 2, 26: 3}[connectivity]
+    steps = [
+        d for d in itertools.product((-1, 0, 1), repeat=3)
+        if sum(map(abs, d)) <= most and not (mode_2d and d[0])
+    ]  # fmt: skip
+    reached = {(0, 0, 0)}
+    for _ in range(thickness):
+        reached |= {tuple(a + b for a, b in zip(r, d, strict=True)) for r in reached for d in steps}
+    return sorted(reached)
+
+
+def reference_boundary(labels, thickness, edge_mode, mode_2d, connectivity=26):
+    """Obviously-correct boundary: visit every voxel and every offset in its neighbourhood."""
     nz, ny, nx = labels.shape
-    t = thickness
-    dz_range = [0] if mode_2d else range(-t, t + 1)
-    offsets = list(itertools.product(dz_range, range(-t, t + 1), range(-t, t + 1)))
+    offsets = reference_offsets(thickness, mode_2d, connectivity)
     out = np.zeros(labels.shape, dtype=bool)
     for z, y, x in itertools.product(range(nz), range(ny), range(nx)):
         v = labels[z, y, x]
@@ -62,6 +74,51 @@ def test_random_labels_match_reference(seed, edge_mode, thickness, mode_2d):
     np.testing.assert_array_equal(got, reference_boundary(lab, thickness, edge_mode, mode_2d))
 
 
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("connectivity", [6, 18])
+@pytest.mark.parametrize(("edge_mode", "thickness", "mode_2d"), CASES)
+def test_face_and_edge_neighbourhoods_match_reference(seed, connectivity, edge_mode, thickness,
+                                                      mode_2d):  # fmt: skip
+    rng = np.random.default_rng(seed)
+    lab = rng.choice(
+        np.array([0, 3, 4, 7], dtype=np.uint32), size=(5, 6, 7), p=[0.1, 0.6, 0.2, 0.1]
+    )
+    got = instance_boundary(
+        lab, thickness=thickness, edge_mode=edge_mode, mode_2d=mode_2d, connectivity=connectivity
+    )
+    want = reference_boundary(lab, thickness, edge_mode, mode_2d, connectivity)
+    np.testing.assert_array_equal(got, want)
+
+
+def test_neighbourhood_sizes_of_a_lone_voxel():
+    lab = np.zeros((7, 7, 7), dtype=np.uint8)
+    lab[3, 3, 3] = 1
+    sizes = {c: int(instance_boundary(lab, edge_mode="all", connectivity=c).sum())
+             for c in (6, 18, 26)}  # fmt: skip
+    assert sizes == {6: 7, 18: 19, 26: 27}  # the voxel and its face / edge / box neighbours
+    two = instance_boundary(lab, edge_mode="all", connectivity=6, thickness=2)
+    assert int(two.sum()) == 25  # the L1 ball of radius 2
+    assert int(instance_boundary(lab, edge_mode="all", connectivity=6, mode_2d=True).sum()) == 5
+
+
+def test_face_boundary_keeps_interiors_of_different_instances_apart():
+    """Two interior voxels of different instances are never 18-adjacent (6-neighbourhood)."""
+    rng = np.random.default_rng(7)
+    lab = rng.integers(1, 4, size=(12, 12, 12)).astype(np.uint32)
+    lab = np.repeat(np.repeat(np.repeat(lab, 2, 0), 2, 1), 2, 2)  # blocky instances
+    interior = np.where(instance_boundary(lab, connectivity=6), 0, lab)
+    for d in itertools.product((-1, 0, 1), repeat=3):
+        if sum(map(abs, d)) not in (1, 2):
+            continue
+        a = interior[
+            tuple(slice(max(0, -k), interior.shape[i] - max(0, k)) for i, k in enumerate(d))
+        ]
+        b = interior[
+            tuple(slice(max(0, k), interior.shape[i] - max(0, -k)) for i, k in enumerate(d))
+        ]
+        assert not np.any((a > 0) & (b > 0) & (a != b)), d
+
+
 def test_edge_modes_on_a_known_contact():
     lab = np.zeros((1, 1, 6), dtype=np.uint16)
     lab[0, 0, 1:3] = 1
@@ -92,6 +149,8 @@ def test_2d_mode_ignores_z_neighbours():
         ({"thickness": 1.5}, "thickness must be an integer"),
         ({"thickness": True}, "thickness must be an integer"),
         ({"edge_mode": "inner"}, "edge_mode must be one of all, seg-all, seg-no-bg"),
+        ({"connectivity": 8}, "connectivity must be 6, 18 or 26"),
+        ({"connectivity": True}, "connectivity must be 6, 18 or 26"),
     ],
 )
 def test_bad_options(kwargs, match):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from volseg.config.fields import POSITIVE, PROB, Param, param, spec
+from volseg.config.fields import CONNECTIVITY, POSITIVE, PROB, Param, param, spec
 
 #: Keyword arguments each label target accepts, and their rules.
 TARGET_KWARGS: dict[str, dict[str, Param]] = {
@@ -21,6 +21,7 @@ TARGET_KWARGS: dict[str, dict[str, Param]] = {
         "thickness": param(int, lo=1),
         "edge_mode": param(str, choices=("all", "seg-all", "seg-no-bg")),
         "mode_2d": param(bool),
+        "connectivity": param(int, choices=CONNECTIVITY),
     },
     "instance_edt": {"mode": param(str, choices=("3d", "2d")), "quantize": param(bool)},
     "semantic_edt": {

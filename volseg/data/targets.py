@@ -4,8 +4,8 @@ Each target is one float32 channel ``(z, y, x)``; ``make_targets`` stacks them c
 spec order. Targets (``name``: kwargs):
 
 - ``binary``: 1 on foreground (``labels > 0``), 0 on background.
-- ``instance_boundary`` (thickness=1, edge_mode="seg-all", mode_2d=False): 1 on boundary voxels,
-  see :func:`volseg.data.boundary.instance_boundary` for the exact rule.
+- ``instance_boundary`` (thickness=1, edge_mode="seg-all", mode_2d=False, connectivity=26): 1 on
+  boundary voxels, see :func:`volseg.data.boundary.instance_boundary` for the exact rule.
 - ``instance_edt`` (mode="3d", quantize=False, levels=10): per-instance distance normalised to
   (0, 1], -1 on background, see :func:`volseg.data.edt_maps.instance_edt`.
 - ``semantic_edt`` (alpha_fore=80, alpha_back=500, mode="3d"): signed tanh distance in [-1, 1],
@@ -45,10 +45,13 @@ def _boundary(
     thickness: int = 1,
     edge_mode: str = "seg-all",
     mode_2d: bool = False,
+    connectivity: int = 26,
 ) -> np.ndarray:
     if not isinstance(mode_2d, bool):
         raise VolsegError(f"instance_boundary mode_2d must be true or false, got {mode_2d!r}.")
-    bd = instance_boundary(labels, thickness=thickness, edge_mode=edge_mode, mode_2d=mode_2d)
+    bd = instance_boundary(
+        labels, thickness=thickness, edge_mode=edge_mode, mode_2d=mode_2d, connectivity=connectivity
+    )
     return bd.astype(np.float32)
 
 
