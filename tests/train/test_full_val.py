@@ -11,6 +11,7 @@ from torch import nn
 
 from volseg.data.resample import resample_image
 from volseg.data.targets import make_targets
+from volseg.infer.tta import tta_from_config
 from volseg.train.full_val import combine, full_validation, grid_shape, predict_region, score_region
 
 MODEL = SimpleNamespace(
@@ -23,6 +24,9 @@ MODEL = SimpleNamespace(
         [2, 3, "instance_edt", [2]],
     ],
 )
+
+
+NO_TTA = SimpleNamespace(enabled=False, flip_axes=[], rotate90=False, ensemble_mode="mean")
 
 
 def window(**kw):
@@ -91,6 +95,28 @@ def test_prediction_on_a_coarser_training_grid() -> None:
     np.testing.assert_allclose(maps, want, atol=1e-5)
 
 
+class Shifted(nn.Module):
+    """Logits = the input rolled one voxel along x: not flip-equivariant, so TTA shows."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.roll(x, 1, dims=-1).repeat(1, 3, 1, 1, 1)
+
+
+def test_validation_ensembles_the_inference_tta_views() -> None:
+    image = np.random.default_rng(2).normal(size=(8, 16, 16)).astype(np.float32)
+    one = window(window_size=[8, 16, 16], overlap=0.0)  # a single window: no blending
+    common = dict(model_cfg=MODEL, window=one, voxel_size=(8, 8, 8), resolution=None,
+                  device=torch.device("cpu"))  # fmt: skip
+    tta = tta_from_config(SimpleNamespace(enabled=True, flip_axes=[[2]], rotate90=False,
+                                          ensemble_mode="mean"))  # fmt: skip
+    plain = predict_region(Shifted(), image, **common)
+    both = predict_region(Shifted(), image, tta=tta, **common)
+    right, left = np.roll(image, 1, axis=-1), np.roll(image, -1, axis=-1)
+    np.testing.assert_allclose(plain, expected(right), atol=1e-5)
+    # the flipped view, flipped back, is the input rolled the other way; mean of activations
+    np.testing.assert_allclose(both, (expected(right) + expected(left)) / 2, atol=1e-5)
+
+
 def balls() -> np.ndarray:
     z, y, x = np.mgrid[:12, :24, :36]
     labels = np.zeros((12, 24, 36), np.uint32)
@@ -107,7 +133,7 @@ def cfg(min_size: int = 0):
             evaluation=SimpleNamespace(min_instance_size=min_size),
         ),
         data=SimpleNamespace(train_resolution=None),
-        inference=SimpleNamespace(sliding_window=window()),
+        inference=SimpleNamespace(sliding_window=window(), test_time_augmentation=NO_TTA),
     )
 
 

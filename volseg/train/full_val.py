@@ -1,9 +1,10 @@
 """Whole-region validation: sliding-window prediction, decoding and instance scores.
 
 Every ``monitor.full_val_every_n_epochs`` the network predicts each validation region whole
-(MONAI ``sliding_window_inference`` with Gaussian blending, on the training grid; maps are
-resampled back to the data grid), the maps are decoded with ``test.decoding[0]`` and scored
-against the labels on the data grid:
+(MONAI ``sliding_window_inference`` with Gaussian blending and the views of
+``inference.test_time_augmentation``, on the training grid; maps are resampled back to the data
+grid), so validation scores what ``volseg predict`` would give; the maps are decoded with
+``test.decoding[0]`` and scored against the labels on the data grid:
 
 - ``val/are``, ``val/precision``, ``val/recall``: adapted Rand error and its parts
   (ground-truth instances under ``test.evaluation.min_instance_size`` voxels are dropped first;
@@ -26,7 +27,8 @@ from torch import nn
 
 from volseg.data.resample import resample_image
 from volseg.errors import VolsegError
-from volseg.models.heads import apply_activations, parse_tasks
+from volseg.infer.tta import TTA, predict_views, tta_from_config
+from volseg.models.heads import channel_activations, parse_tasks
 
 PAD_MODES = {"constant": "constant", "reflect": "reflect", "replicate": "edge"}
 
@@ -53,6 +55,7 @@ def predict_region(
     resolution: Sequence[float] | None,
     device: torch.device,
     autocast: AbstractContextManager | None = None,
+    tta: TTA | None = None,
 ) -> np.ndarray:
     """Maps ``(c, z, y, x)`` float32 of a normalised ``(z, y, x)`` image, on its own grid.
 
@@ -65,6 +68,8 @@ def predict_region(
         resolution: nm of the training grid (``data.train_resolution``; None = data grid).
         device: where the network runs.
         autocast: precision context for the forward pass.
+        tta: test-time augmentation views to ensemble (activations applied per view first,
+            as ``volseg predict`` does); None predicts the image as it is.
     """
     from monai.inferers import sliding_window_inference
 
@@ -80,10 +85,11 @@ def predict_region(
         x = np.pad(x, pads, mode=PAD_MODES[window.padding_mode])
     tensor = torch.from_numpy(np.ascontiguousarray(x))[None, None].to(device)
 
+    activations = channel_activations(model_cfg)
+
     def predictor(patch: torch.Tensor) -> torch.Tensor:
         with autocast or nullcontext():
-            logits = net(patch)
-        return apply_activations(logits.float(), model_cfg)  # type: ignore[return-value]
+            return predict_views(net, patch, tta=tta, activations=activations)
 
     was_training = net.training
     net.eval()
@@ -187,12 +193,13 @@ def full_validation(
         region (``image``, ``labels``, ``maps``, ``seg``) for figures.
     """
     resolution = cfg.data.train_resolution
+    tta = tta_from_config(cfg.inference.test_time_augmentation)
     all_scores, example = [], None
     for image, labels, mask, voxel_size in regions:
         maps = predict_region(
             net, image, model_cfg=cfg.model, window=cfg.inference.sliding_window,
             voxel_size=voxel_size, resolution=None if resolution is None else list(resolution),
-            device=device, autocast=autocast,
+            device=device, autocast=autocast, tta=tta,
         )  # fmt: skip
         scores, seg = score_region(maps, labels, mask, cfg=cfg)
         all_scores.append(scores)
