@@ -1,6 +1,7 @@
 """Checkpoints: round trip, atomic writes, weights_only loading, external weights."""
 
 import pickle
+from pathlib import Path
 
 import pytest
 import torch
@@ -93,8 +94,8 @@ def test_atomic_write_keeps_old_file_on_failure(tmp_path, monkeypatch):
     path = save(tmp_path / "best.pt", model)
     before = path.read_bytes()
 
-    def broken_save(obj, fh, *a, **k):
-        fh.write(b"partial")
+    def broken_save(obj, dest, *a, **k):
+        Path(dest).write_bytes(b"partial")
         raise OSError("disk full")
 
     monkeypatch.setattr(torch, "save", broken_save)

@@ -9,7 +9,6 @@ torch-em's practice of keeping constructor arguments with the weights.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +19,7 @@ import yaml
 from torch import nn
 
 import volseg
+from volseg.atomic import atomic_write
 from volseg.errors import VolsegError
 from volseg.models import _config as C
 
@@ -52,7 +52,8 @@ def save_checkpoint(
     best_metric: float | None = None,
     extra: Mapping[str, Any] | None = None,
 ) -> Path:
-    """Write a checkpoint atomically: a temp file in the same directory, then ``os.replace``.
+    """Write a checkpoint atomically: a temp file in the same directory, fsynced, then renamed
+    (:func:`volseg.atomic.atomic_write`).
 
     If anything fails (serialisation, disk full), the temp file is removed and an existing
     checkpoint at ``path`` is left untouched.
@@ -90,17 +91,7 @@ def save_checkpoint(
         "best_metric": None if best_metric is None else float(best_metric),
         "extra": C.plain(dict(extra or {})),
     }
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save(payload, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write(path, lambda tmp: torch.save(payload, tmp), durable=True)
 
 
 def _torch_load(path: Path, map_location: Any, what: str) -> Any:

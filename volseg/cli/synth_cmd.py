@@ -53,9 +53,9 @@ def vesicles_cmd(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing OUT."),
 ) -> None:
     """Image at the root, ids in labels/vesicles, valid-voxel mask in labels/mask."""
+    from volseg.atomic import remove, temp_name
     from volseg.data.synth import vesicles
     from volseg.io import write_volume
-    from volseg.io.atomic import remove, temp_name
 
     size = parse_numbers(voxel_size, option="--voxel-size", integer=False)
     dims = parse_numbers(shape, option="--shape", integer=True)

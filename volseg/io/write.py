@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from volseg.atomic import staged
 from volseg.errors import VolsegError
-from volseg.io.atomic import staged
 from volseg.io.blocks import default_chunks
 from volseg.io.metadata import RESERVED_ATTRS, plain
 from volseg.io.paths import Location, locate, locate_for_write

@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from volseg.atomic import staged
 from volseg.errors import VolsegError
-from volseg.io.atomic import staged
 from volseg.io.blocks import block_shape, iter_blocks
 from volseg.io.read_h5 import open_h5_file
 from volseg.io.source import Source

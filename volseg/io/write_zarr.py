@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from volseg.atomic import staged
 from volseg.errors import VolsegError
 from volseg.io import ome
-from volseg.io.atomic import staged
 from volseg.io.blocks import block_shape, iter_blocks
 from volseg.io.pyramid import downsample, plan_factors
 from volseg.io.source import Source, is_dask

@@ -59,7 +59,7 @@ def squeeze(
 def _write_tif_2d(path: Path, labels: np.ndarray, scale: list[float], offset: list[float]) -> None:
     import tifffile
 
-    from volseg.io.atomic import staged
+    from volseg.atomic import staged
 
     metadata = {"axes": "YX", "voxel_size_nm": scale, "offset_nm": offset, "volseg": {}}
     with staged(path, overwrite=True) as tmp:

@@ -1,7 +1,9 @@
+from pathlib import Path
+
 import pytest
 
+from volseg.atomic import atomic_write, atomic_write_text, staged
 from volseg.errors import VolsegError
-from volseg.io.atomic import staged
 
 
 def _siblings(path):
@@ -48,3 +50,33 @@ def test_nothing_written_is_an_error(tmp_path):
     with pytest.raises(VolsegError, match="nothing was written"):
         with staged(tmp_path / "x", overwrite=False):
             pass
+
+
+def test_staged_file_replaces_in_one_step(tmp_path, monkeypatch):
+    """A file is swapped by one os.replace: no moment without ``final`` on disk."""
+    import os
+
+    final = tmp_path / "a.json"
+    final.write_text("old")
+    calls = []
+    real = os.replace
+    monkeypatch.setattr(os, "replace", lambda a, b: (calls.append((a, b)), real(a, b)))
+    with staged(final, overwrite=True) as tmp:
+        tmp.write_text("new")
+    assert final.read_text() == "new" and len(calls) == 1
+    assert _siblings(final) == ["a.json"]
+
+
+def test_atomic_write_replaces_and_keeps_old_on_failure(tmp_path):
+    path = atomic_write_text(tmp_path / "sub" / "x.txt", "one")
+    assert path.read_text() == "one"
+    atomic_write(path, lambda tmp: Path(tmp).write_text("two"), durable=True)
+    assert path.read_text() == "two"
+
+    def broken(tmp):
+        Path(tmp).write_text("half")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        atomic_write(path, broken)
+    assert path.read_text() == "two" and _siblings(path) == ["x.txt"]
