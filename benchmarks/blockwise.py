@@ -1,7 +1,7 @@
 """Benchmark: blockwise decoding with stitching vs decoding the whole volume at once.
 
 Maps: the oracle maps of the neuroproof ``labels`` (250^3, 10 nm; ``make_targets`` binary,
-instance boundary, instance EDT), stored as a float32 zarr in a temporary folder. Decoder:
+face-neighbour instance boundary, instance EDT, as ``tutorials/neuroproof-neurons.yaml``), stored as a float32 zarr in a temporary folder. Decoder:
 ``contour_distance`` with the settings that decode this volume well (seeds = body interiors,
 contour ridge; see ``tests/decode/test_oracle.py``). Reference: one ``contour_distance`` call
 on the maps in memory. Each blockwise row reads the maps from zarr, decodes every block with
@@ -35,12 +35,13 @@ PARAMS = {
     "distance_threshold": (0.0, 0.0),
     "contour_threshold": (0.5, None),
     "min_seed_size": 1,
-    "connectivity": 26,
+    "connectivity": 6,
+    "seed_connectivity": 18,
     "contour_ridge": True,
 }
 SPEC = [
     {"name": "binary"},
-    {"name": "instance_boundary", "kwargs": {"edge_mode": "seg-all"}},
+    {"name": "instance_boundary", "kwargs": {"edge_mode": "seg-all", "connectivity": 6}},
     {"name": "instance_edt"},
 ]
 ARE_LIMIT = 0.005

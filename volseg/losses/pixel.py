@@ -27,6 +27,16 @@ def _clean(target: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
     return torch.where(valid > 0, target, torch.zeros_like(target))
 
 
+def bce_elementwise(
+    logits: torch.Tensor, target: torch.Tensor, pos_weight: float | None
+) -> torch.Tensor:
+    """Per-voxel BCE on logits; ``pos_weight`` multiplies the positive term (None = 1)."""
+    pw = None
+    if pos_weight is not None:
+        pw = torch.tensor(pos_weight, dtype=logits.dtype, device=logits.device)
+    return F.binary_cross_entropy_with_logits(logits, target, reduction="none", pos_weight=pw)
+
+
 class BCEWithLogitsLoss(nn.Module):
     """Binary cross-entropy on logits, masked mean.
 
@@ -41,20 +51,12 @@ class BCEWithLogitsLoss(nn.Module):
         super().__init__()
         self.pos_weight = None if pos_weight is None else float(pos_weight)
 
-    def _pos_weight(self, like: torch.Tensor) -> torch.Tensor | None:
-        if self.pos_weight is None:
-            return None
-        return torch.tensor(self.pos_weight, dtype=like.dtype, device=like.device)
-
     def _elementwise(
         self, logits: torch.Tensor, target: torch.Tensor, valid: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Per-voxel BCE and the cleaned target (ignored voxels set to 0)."""
         target = _clean(target, valid)
-        ce = F.binary_cross_entropy_with_logits(
-            logits, target, reduction="none", pos_weight=self._pos_weight(logits)
-        )
-        return ce, target
+        return bce_elementwise(logits, target, self.pos_weight), target
 
     def forward(
         self,
@@ -143,10 +145,7 @@ class FocalLoss(nn.Module):
         weight: torch.Tensor | None = None,
     ) -> torch.Tensor:
         target = _clean(target, valid)
-        pw = None
-        if self.pos_weight is not None:
-            pw = torch.tensor(self.pos_weight, dtype=logits.dtype, device=logits.device)
-        ce = F.binary_cross_entropy_with_logits(logits, target, reduction="none", pos_weight=pw)
+        ce = bce_elementwise(logits, target, self.pos_weight)
         p = torch.sigmoid(logits)
         p_t = p * target + (1 - p) * (1 - target)
         loss = ce * (1 - p_t).pow(self.gamma)
