@@ -1,8 +1,9 @@
 """Benchmark: blockwise decoding with stitching vs decoding the whole volume at once.
 
 Maps: the oracle maps of the neuroproof ``labels`` (250^3, 10 nm; ``make_targets`` binary,
-face-neighbour instance boundary, instance EDT, as ``tutorials/neuroproof-neurons.yaml``), stored as a float32 zarr in a temporary folder. Decoder:
-``contour_distance`` with the settings that decode this volume well (seeds = body interiors,
+face-neighbour instance boundary, instance EDT, as ``tutorials/neuroproof-neurons.yaml``),
+stored as a float32 zarr in a temporary folder. Decoder: ``contour_distance`` with the settings
+that decode this volume well (seeds = body interiors, 6-connected flood, 18-connected seeds,
 contour ridge; see ``tests/decode/test_oracle.py``). Reference: one ``contour_distance`` call
 on the maps in memory. Each blockwise row reads the maps from zarr, decodes every block with
 its halo, stitches and writes the labels as OME-Zarr, on Dask threads or on a

@@ -60,7 +60,7 @@ def test_table_output_and_zarr_input(capsys, volumes, tmp_path):
     assert code == 0, err
     are = adapted_rand(seg, gt)[0]
     assert "adapted Rand error" in out and f"{are:.4f}" in out
-    assert "AP-dsb" in out and "0.75" in out
+    assert "AP-dsb" in out and "AP (MitoEM)" in out and "0.75" in out
 
 
 @pytest.mark.parametrize(

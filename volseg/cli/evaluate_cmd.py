@@ -113,14 +113,17 @@ def print_table(result: dict[str, Any]) -> None:
     match = Table(title=f"instance matching (min size {result['matching']['min_size']} voxels)")
     columns = {
         "tp": "TP", "fp": "FP", "fn": "FN", "precision": "prec", "recall": "rec", "f1": "F1",
-        "mean_matched_iou": "mIoU", "pq": "PQ", "ap_dsb": "AP-dsb",
+        "mean_matched_iou": "mIoU", "pq": "PQ", "ap_dsb": "AP-dsb", "ap": "AP (MitoEM)",
     }  # fmt: skip
+    # one row per score, one column per IoU threshold: stays narrow however many scores
+    per_thr = result["matching"]["thresholds"]
     match.add_column("IoU >=")
-    for header in columns.values():
-        match.add_column(header, justify="right")
-    for thr, m in result["matching"]["thresholds"].items():
-        cells = (str(m[c]) if c in ("tp", "fp", "fn") else f"{m[c]:.4f}" for c in columns)
-        match.add_row(thr, *cells)
+    for thr in per_thr:
+        match.add_column(str(thr), justify="right")
+    for key, header in columns.items():
+        cells = (str(m[key]) if key in ("tp", "fp", "fn") else f"{m[key]:.4f}"
+                 for m in per_thr.values())  # fmt: skip
+        match.add_row(header, *cells)
     console.print(match)
 
 

@@ -6,6 +6,7 @@ Conventions (which id is ignored, how seg background is treated, which AP) are d
 each module and in ``volseg/metrics/README.md``.
 """
 
+from volseg.metrics.average_precision import average_precision
 from volseg.metrics.contingency import Contingency, contingency
 from volseg.metrics.matching import instance_ious, match_instances
 from volseg.metrics.rand import adapted_rand
@@ -15,6 +16,7 @@ from volseg.metrics.voi import voi
 __all__ = [
     "Contingency",
     "adapted_rand",
+    "average_precision",
     "contingency",
     "instance_ious",
     "match_instances",

@@ -14,10 +14,10 @@ Per threshold the result holds:
 * ``precision`` = tp/(tp+fp), ``recall`` = tp/(tp+fn), ``f1`` = 2tp/(2tp+fp+fn);
 * ``mean_matched_iou`` (= panoptic segmentation quality SQ), ``pq`` = SQ * RQ with RQ = f1;
 * ``ap_dsb`` = tp/(tp+fp+fn): the score that the Data Science Bowl 2018, StarDist
-  ("accuracy") and Cellpose call "average precision" at one IoU threshold. It is **not** the
-  COCO-style AP that MitoEM reports (AP-50/AP-75 there average precision over a ranking by
-  per-instance confidence scores, which label volumes do not carry); ``ap_dsb`` at 0.5/0.75
-  is the score-free analogue and is named so to avoid confusion.
+  ("accuracy") and Cellpose call "average precision" at one IoU threshold;
+* ``ap``: the COCO-style average precision that MitoEM reports as AP-50 / AP-75, over
+  instances ranked by confidence (default: size, as MitoEM's evaluation); it uses its own
+  greedy matching in rank order, see :mod:`volseg.metrics.average_precision`.
 
 Empty cases: when there is no instance on either side every ratio is 1.0; otherwise a 0/0
 ratio is 0.0. ``min_size`` removes gt and seg instances smaller than it (in voxels inside the
@@ -27,7 +27,7 @@ change the IoU of the others.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -100,6 +100,16 @@ def _ratio(num: float, den: float, *, empty: bool) -> float:
     return 1.0 if empty else 0.0
 
 
+def check_matching_args(thresholds: Iterable[float], min_size: int) -> list[float]:
+    """IoU thresholds as floats in (0, 1]; ``min_size`` a whole number >= 0."""
+    out = [float(t) for t in thresholds]
+    if not out or any(not 0.0 < t <= 1.0 for t in out):
+        raise VolsegError(f"IoU thresholds must be in (0, 1], got {out}.")
+    if int(min_size) != min_size or min_size < 0:
+        raise VolsegError(f"min_size must be a whole number of voxels >= 0, got {min_size}.")
+    return out
+
+
 def match_instances(
     seg: Any = None,
     gt: Any = None,
@@ -108,6 +118,7 @@ def match_instances(
     mask: Any = None,
     min_size: int = 0,
     table: Contingency | None = None,
+    scores: Mapping[int, float] | None = None,
 ) -> dict[float, dict[str, float]]:
     """Match seg to gt instances at each IoU threshold (see the module docstring).
 
@@ -118,20 +129,21 @@ def match_instances(
         mask: optional boolean array; only voxels where it is True count.
         min_size: instances (seg and gt) smaller than this many voxels are left out.
         table: a precomputed :func:`~volseg.metrics.contingency` (seg, gt, mask are then not read).
+        scores: confidence per segment id for the ranking of ``ap`` (default: segment size).
 
     Returns:
         ``{threshold: {"tp", "fp", "fn", "n_seg", "n_gt", "precision", "recall", "f1",
-        "mean_matched_iou", "pq", "ap_dsb"}}``.
+        "mean_matched_iou", "pq", "ap_dsb", "ap"}}``; ``ap`` is MitoEM's COCO-style AP
+        (:func:`volseg.metrics.average_precision`).
 
     Raises:
         VolsegError: bad inputs, a threshold outside (0, 1] or a negative min_size.
     """
-    thresholds = [float(t) for t in thresholds]
-    if not thresholds or any(not 0.0 < t <= 1.0 for t in thresholds):
-        raise VolsegError(f"IoU thresholds must be in (0, 1], got {thresholds}.")
-    if int(min_size) != min_size or min_size < 0:
-        raise VolsegError(f"min_size must be a whole number of voxels >= 0, got {min_size}.")
+    from volseg.metrics.average_precision import ap_from_table
+
+    thresholds = check_matching_args(thresholds, min_size)
     t_all = _table.resolve_table(seg, gt, mask, table)
+    ap = ap_from_table(t_all, thresholds, scores=scores, min_size=int(min_size))
     seg_ids, gt_ids, pair_seg, pair_gt, iou = instance_ious(t_all, min_size=int(min_size))
     n_seg, n_gt = seg_ids.size, gt_ids.size
     empty = n_seg == 0 and n_gt == 0
@@ -155,5 +167,6 @@ def match_instances(
             "mean_matched_iou": sq,
             "pq": sq * f1,
             "ap_dsb": _ratio(tp, tp + fp + fn, empty=empty),
+            "ap": ap[thr],
         }
     return out
