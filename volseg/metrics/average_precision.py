@@ -24,6 +24,7 @@ import numpy as np
 
 from volseg.errors import VolsegError
 from volseg.metrics import _table
+from volseg.metrics._instances import Pairs, check_matching_args, instance_ious
 from volseg.metrics.contingency import Contingency
 
 RECALL_POINTS = np.linspace(0.0, 1.0, 101)
@@ -104,29 +105,26 @@ def average_precision(
     Returns:
         ``{threshold: ap}``.
     """
-    from volseg.metrics.matching import check_matching_args
-
     thresholds = check_matching_args(thresholds, min_size)
     t_all = _table.resolve_table(seg, gt, mask, table)
-    return ap_from_table(t_all, thresholds, scores=scores, min_size=int(min_size))
+    pairs = instance_ious(t_all, min_size=int(min_size))
+    return ap_of_pairs(t_all, pairs, thresholds, scores=scores)
 
 
-def ap_from_table(
+def ap_of_pairs(
     table: Contingency,
+    pairs: Pairs,
     thresholds: list[float],
     *,
     scores: Mapping[int, float] | None = None,
-    min_size: int = 0,
 ) -> dict[float, float]:
-    """:func:`average_precision` of a contingency table, thresholds already checked."""
-    from volseg.metrics.matching import instance_ious
-
-    seg_ids, gt_ids, pair_seg, pair_gt, iou = instance_ious(table, min_size=min_size)
+    """:func:`average_precision` from the table's :func:`instance_ious` (thresholds checked)."""
+    seg_ids, gt_ids, pair_seg, pair_gt, iou = pairs
     n_seg, n_gt = seg_ids.size, gt_ids.size
     if n_seg == 0 or n_gt == 0:
         return {t: 1.0 if n_seg == n_gt else 0.0 for t in thresholds}
-    keep = (table.seg_labels != 0) & (table.seg_sizes >= min_size)
-    conf = instance_scores(seg_ids, table.seg_sizes[keep], scores)
+    sizes = table.seg_sizes[np.searchsorted(table.seg_labels, seg_ids)]
+    conf = instance_scores(seg_ids, sizes, scores)
     order = np.argsort(-conf, kind="stable")  # ties: ascending id, as pycocotools' mergesort
     rank_of = np.empty(n_seg, dtype=np.int64)
     rank_of[order] = np.arange(n_seg)

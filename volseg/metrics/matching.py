@@ -35,31 +35,12 @@ from scipy.optimize import linear_sum_assignment
 from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
 
-from volseg.errors import VolsegError
 from volseg.metrics import _table
+from volseg.metrics._instances import check_matching_args, instance_ious
+from volseg.metrics.average_precision import ap_of_pairs
 from volseg.metrics.contingency import Contingency
 
-
-def instance_ious(
-    table: Contingency, *, min_size: int = 0
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """IoU of every overlapping (seg instance, gt instance) pair.
-
-    Returns:
-        ``(seg_ids, gt_ids, pair_seg, pair_gt, iou)``: the kept instance ids (non-zero, size >=
-        min_size) and, for each overlapping pair of them, its positions in those id arrays and
-        its IoU.
-    """
-    seg_keep = (table.seg_labels != 0) & (table.seg_sizes >= min_size)
-    gt_keep = (table.gt_labels != 0) & (table.gt_sizes >= min_size)
-    pair_keep = seg_keep[table.seg_index] & gt_keep[table.gt_index]
-    seg_pos = np.cumsum(seg_keep) - 1
-    gt_pos = np.cumsum(gt_keep) - 1
-    si, gi = table.seg_index[pair_keep], table.gt_index[pair_keep]
-    inter = table.counts[pair_keep].astype(np.float64)
-    union = table.seg_sizes[si] + table.gt_sizes[gi] - inter
-    iou = inter / union
-    return table.seg_labels[seg_keep], table.gt_labels[gt_keep], seg_pos[si], gt_pos[gi], iou
+__all__ = ["check_matching_args", "instance_ious", "match_instances"]
 
 
 def _match(pair_seg: np.ndarray, pair_gt: np.ndarray, iou: np.ndarray, n_seg: int) -> np.ndarray:
@@ -100,16 +81,6 @@ def _ratio(num: float, den: float, *, empty: bool) -> float:
     return 1.0 if empty else 0.0
 
 
-def check_matching_args(thresholds: Iterable[float], min_size: int) -> list[float]:
-    """IoU thresholds as floats in (0, 1]; ``min_size`` a whole number >= 0."""
-    out = [float(t) for t in thresholds]
-    if not out or any(not 0.0 < t <= 1.0 for t in out):
-        raise VolsegError(f"IoU thresholds must be in (0, 1], got {out}.")
-    if int(min_size) != min_size or min_size < 0:
-        raise VolsegError(f"min_size must be a whole number of voxels >= 0, got {min_size}.")
-    return out
-
-
 def match_instances(
     seg: Any = None,
     gt: Any = None,
@@ -139,12 +110,11 @@ def match_instances(
     Raises:
         VolsegError: bad inputs, a threshold outside (0, 1] or a negative min_size.
     """
-    from volseg.metrics.average_precision import ap_from_table
-
     thresholds = check_matching_args(thresholds, min_size)
     t_all = _table.resolve_table(seg, gt, mask, table)
-    ap = ap_from_table(t_all, thresholds, scores=scores, min_size=int(min_size))
-    seg_ids, gt_ids, pair_seg, pair_gt, iou = instance_ious(t_all, min_size=int(min_size))
+    pairs = instance_ious(t_all, min_size=int(min_size))
+    ap = ap_of_pairs(t_all, pairs, thresholds, scores=scores)
+    seg_ids, gt_ids, pair_seg, pair_gt, iou = pairs
     n_seg, n_gt = seg_ids.size, gt_ids.size
     empty = n_seg == 0 and n_gt == 0
     out: dict[float, dict[str, float]] = {}
