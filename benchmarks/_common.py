@@ -4,9 +4,11 @@ Timing uses ``time.perf_counter`` after one warm-up call (JIT compilation and ca
 Peak memory is measured in a separate, untimed call by sampling the process's resident set size
 (``/proc/self/statm``) from a background thread, so it covers numpy, numba and C-extension
 allocations alike; elsewhere it falls back to ``tracemalloc`` (Python/numpy allocations only).
-On glibc the mmap threshold is pinned at 128 KiB: otherwise glibc raises it after the first
-large free, later large arrays come from the heap and stay resident, and a second call would
-show no growth at all.
+Benchmarks that measure memory call :func:`pin_mmap_threshold` first: on glibc it pins the mmap
+threshold at 128 KiB, since otherwise glibc raises it after the first large free, later large
+arrays come from the heap and stay resident, and a second call would show no growth at all.
+The pin makes every large allocation a fresh mapping (page faults), so it slows allocation-heavy
+code such as training: ``benchmarks/train.py`` does not pin.
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 _M_MMAP_THRESHOLD = -3
 
 
-def _pin_mmap_threshold() -> None:
+def pin_mmap_threshold() -> None:
+    """Make peak-memory readings repeatable (see the module docstring); once, before timing."""
     name = ctypes.util.find_library("c")
     if not STATM.exists() or name is None:
         return
@@ -38,9 +41,6 @@ def _pin_mmap_threshold() -> None:
         ctypes.CDLL(name).mallopt(_M_MMAP_THRESHOLD, 128 * 1024)
     except (OSError, AttributeError):  # not glibc
         pass
-
-
-_pin_mmap_threshold()
 
 
 def best_of(fn: Callable[[], Any], repeats: int, *, warmup: bool = True) -> tuple[float, Any]:

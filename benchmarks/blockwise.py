@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from _common import Row, parser, peak_memory_mb, print_table, write_json
+from _common import Row, parser, peak_memory_mb, pin_mmap_threshold, print_table, write_json
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 NEUROPROOF = DATA / "neuroproof_training_sample2" / "volume.h5"
@@ -91,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     p = parser(__doc__.splitlines()[0])
     p.set_defaults(repeats=1)
     args = p.parse_args(argv)
+    pin_mmap_threshold()
     if not NEUROPROOF.exists():
         sys.exit(f"benchmark data missing: {NEUROPROOF} (see DESIGN.md, 'Data').")
     gt_vol = open_volume(f"{NEUROPROOF}:labels")

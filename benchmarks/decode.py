@@ -25,7 +25,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from _common import Row, best_of, parser, peak_memory_mb, print_table, write_json
+from _common import (
+    Row,
+    best_of,
+    parser,
+    peak_memory_mb,
+    pin_mmap_threshold,
+    print_table,
+    write_json,
+)
 from _decode_pipeline import row_contour_distance, row_sweep
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
@@ -189,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     import numba
 
     args = parser(__doc__.splitlines()[0]).parse_args(argv)
+    pin_mmap_threshold()
     case = make_case(max(1, args.repeats))
     rows = [row(case) for row in ROWS]
     title = (

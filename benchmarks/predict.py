@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import Row, _rss_bytes, parser, print_table, write_json  # noqa: E402
+from _common import Row, _rss_bytes, parser, pin_mmap_threshold, print_table, write_json  # noqa: E402
 
 SPEED_BAR = 0.9
 MEMORY_BAR = 1.2
@@ -203,6 +203,7 @@ def main() -> None:
     p.add_argument("--work", help=argparse_hidden())
     p.add_argument("--size", type=int, help=argparse_hidden())
     args = p.parse_args()
+    pin_mmap_threshold()
     args.sizes = [int(s) for s in str(args.sizes).split(",")]
     if args.child:
         child(args)

@@ -29,29 +29,12 @@ from typing import Any
 import torch
 from _common import Row, parser, print_table, write_json
 
+from volseg.train.budget import build_parts, measure_step_seconds, steps_in_budget, time_steps
+
 REPO = Path(__file__).resolve().parents[1]
 LUCCHI = REPO / "tutorials" / "lucchi-mito.yaml"
 LOADER_BAR = 2.0
 IOU_BAR = 0.88
-
-
-def build(cfg: Any) -> tuple[Any, Any, Any]:
-    """Data (split, datasets, loaders), the trainable network + loss, and its optimizer."""
-    from volseg.data.split import make_split
-    from volseg.losses import build as build_loss
-    from volseg.models import build as build_model
-    from volseg.train.loop import Trainable
-    from volseg.train.optim import build_optimizer, param_groups
-    from volseg.train.setup import make_data
-
-    seed = int(cfg.system.seed or 0)
-    torch.manual_seed(seed)
-    data = make_data(cfg, make_split(cfg), seed)
-    net = build_model(cfg.model)
-    loss = build_loss(cfg.model, targets=cfg.data.label_transform.targets)
-    trainable = Trainable(net, loss).train()
-    opt = cfg.optimization.optimizer
-    return data, trainable, build_optimizer(param_groups(net, loss, opt.weight_decay), opt)
 
 
 def time_loader(loader: Any, batches: int) -> tuple[float, dict[str, Any]]:
@@ -68,35 +51,18 @@ def time_loader(loader: Any, batches: int) -> tuple[float, dict[str, Any]]:
     return (time.perf_counter() - start) / max(1, n), first
 
 
-def time_steps(trainable: Any, optimizer: Any, batch: dict[str, Any], steps: int) -> float:
-    """Seconds per optimizer step on one batch (two warm-up steps first)."""
-
-    def step() -> None:
-        total, _ = trainable(batch["image"], batch["targets"], batch["mask"])
-        total.backward()
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
-
-    for _ in range(2):
-        step()
-    start = time.perf_counter()
-    for _ in range(steps):
-        step()
-    return (time.perf_counter() - start) / steps
-
-
 def speed(config: Path, overrides: list[str], batches: int, steps: int) -> Row:
     """The loader-vs-step row."""
     from volseg.config import load
 
     cfg = load(config, overrides)
-    data, trainable, optimizer = build(cfg)
-    data.train_set.set_epoch(0)
-    loader_s, batch = time_loader(data.train_loader, batches)
+    parts = build_parts(cfg)
+    parts.data.train_set.set_epoch(0)
+    loader_s, batch = time_loader(parts.data.train_loader, batches)
     threads = torch.get_num_threads()
     torch.set_num_threads(int(cfg.system.training.num_cpus))
     try:
-        step_s = time_steps(trainable, optimizer, batch, steps)
+        step_s = time_steps(parts.trainable, parts.optimizer, batch, steps)
     finally:
         torch.set_num_threads(threads)
     b = int(cfg.system.training.batch_size)
@@ -121,14 +87,9 @@ def quality(minutes: float, evals: int, out: Path, overrides: list[str]) -> dict
     from volseg.train.logger import read_csv
 
     cfg = load(LUCCHI, overrides)
-    data, trainable, optimizer = build(cfg)
-    data.train_set.set_epoch(0)
-    _, batch = time_loader(data.train_loader, 0)
+    step_s = measure_step_seconds(cfg)
     torch.set_num_threads(int(cfg.system.training.num_cpus))
-    step_s = time_steps(trainable, optimizer, batch, 5)
-    del data, trainable, optimizer
-    # 90 %: the measured step excludes waiting for the loader and per-epoch set-up.
-    steps = max(evals, int(0.9 * minutes * 60 / step_s))
+    steps = max(evals, steps_in_budget(step_s, minutes))
     per_epoch = math.ceil(steps / evals)
     batch_size = int(cfg.system.training.batch_size)
     plan = [

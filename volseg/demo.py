@@ -35,9 +35,10 @@ class Plan:
     overrides: list[str]
     channels: tuple[int | None, int | None, int | None]
     space: dict[str, list[Any]]
+    steps_per_epoch: int  # data.iter_num_per_epoch / batch size of the overrides
 
 
-def plan_for(out: Path, *, minutes: float, seed: int) -> Plan:
+def plan_for(out: Path, *, seed: int) -> Plan:
     common = [f"system.seed={seed}", "monitor.early_stopping.enabled=false"]
     if LUCCHI.exists():
         return Plan(
@@ -45,9 +46,6 @@ def plan_for(out: Path, *, minutes: float, seed: int) -> Plan:
             ROOT / "tutorials" / "lucchi-mito.yaml",
             [
                 *common,
-                # ~2 steps of 8 patches per second on 2 quiet cores: an epoch of 256 patches is
-                # 32 steps; size the cosine schedule to the training budget
-                f"optimization.max_epochs={max(2, round(minutes * 60 * 2.0 / 32))}",
                 "optimization.scheduler.warmup_epochs=1",
                 "monitor.full_val_every_n_epochs=0",
                 "monitor.checkpoint.monitor=val_loss",
@@ -60,6 +58,7 @@ def plan_for(out: Path, *, minutes: float, seed: int) -> Plan:
                 "binary_threshold.fg": [0.3, 0.4, 0.5],
                 "min_instance_size": [0, 1000, 4000],
             },  # fmt: skip
+            steps_per_epoch=256 // 8,
         )
     from volseg.data.synth import vesicles
     from volseg.io import write_volume
@@ -73,27 +72,42 @@ def plan_for(out: Path, *, minutes: float, seed: int) -> Plan:
         ROOT / "tutorials" / "hydra-lv.yaml",
         [*common, f"data.train_image={data}", f"data.train_label={data}/labels/vesicles",
          "model.filters=[8,16,32,64]", "model.input_size=[16,64,64]",
-         "optimization.max_epochs=200", "monitor.full_val_every_n_epochs=0",
+         "monitor.full_val_every_n_epochs=0",
          "data.iter_num_per_epoch=32", "system.training.batch_size=2",
          "monitor.checkpoint.monitor=val_loss", "monitor.checkpoint.mode=min"],  # fmt: skip
         (0, 1, 2),
         {"binary_threshold.seed": [0.6, 0.8], "binary_threshold.fg": [0.3, 0.5],
          "distance_threshold.seed": [0.2, 0.4, 0.6], "distance_threshold.fg": [-0.5, 0.0]},
+        steps_per_epoch=32 // 2,
     )  # fmt: skip
+
+
+def sized_to_budget(plan: Plan, minutes: float) -> Any:
+    """The plan's config with a cosine schedule as long as the budget allows on this machine
+    (the step is timed here: the same demo runs 2 or 6 steps a second on different machines)."""
+    from volseg.config import load
+    from volseg.train.budget import measure_step_seconds, steps_in_budget
+
+    step_s = measure_step_seconds(load(plan.config, plan.overrides))
+    epochs = max(2, round(steps_in_budget(step_s, minutes) / plan.steps_per_epoch))
+    console.print(
+        f"   {1 / step_s:.1f} training steps/s here: {epochs} epochs of {plan.steps_per_epoch} "
+        f"steps fit in {minutes:g} min"
+    )
+    return load(plan.config, [*plan.overrides, f"optimization.max_epochs={epochs}"])
 
 
 def run(out: str | Path, *, minutes: float = 5.0, seed: int = 0) -> dict[str, Any]:
     """Run the demo into ``out`` (training limited to ``minutes``); returns the metrics."""
-    from volseg.config import load
     from volseg.data.split import Split
     from volseg.train import fit
 
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     timings: dict[str, float] = {}
-    plan = plan_for(out, minutes=minutes, seed=seed)
-    cfg = load(plan.config, plan.overrides)
+    plan = plan_for(out, seed=seed)
     console.print(f"1. data: {plan.name}; config {plan.config.name}")
+    cfg = sized_to_budget(plan, minutes)
 
     t = time.perf_counter()
     run_dir = fit(cfg, run_root=out / "runs", time_limit=60.0 * minutes, echo=console.print)
