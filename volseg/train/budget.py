@@ -10,6 +10,7 @@ threads); :func:`steps_in_budget` turns minutes into steps. Used by ``volseg dem
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,7 +50,6 @@ def build_parts(cfg: Any) -> Parts:
 
 def time_steps(trainable: Any, optimizer: Any, batch: dict[str, Any], steps: int) -> float:
     """Seconds per optimizer step on one batch (two warm-up steps first)."""
-    import time
 
     def step() -> None:
         total, _ = trainable(batch["image"], batch["targets"], batch["mask"])
