@@ -87,8 +87,7 @@ def quality(minutes: float, evals: int, out: Path, overrides: list[str]) -> dict
     from volseg.train.logger import read_csv
 
     cfg = load(LUCCHI, overrides)
-    step_s = measure_step_seconds(cfg)
-    torch.set_num_threads(int(cfg.system.training.num_cpus))
+    step_s = measure_step_seconds(cfg)  # fit sets its own thread count
     steps = max(evals, steps_in_budget(step_s, minutes))
     per_epoch = math.ceil(steps / evals)
     batch_size = int(cfg.system.training.batch_size)
