@@ -110,9 +110,9 @@ def quality(minutes: float, evals: int, out: Path, overrides: list[str]) -> dict
         if "train/epoch_seconds" not in r:
             continue
         trained += r["train/epoch_seconds"]
-        if "val/fg_iou" in r:
+        if "val/map_fg_iou" in r:
             rows.append({"epoch": int(r["epoch"]), "step": int(r["step"]),
-                         "train_minutes": trained / 60, "fg_iou": r["val/fg_iou"],
+                         "train_minutes": trained / 60, "fg_iou": r["val/map_fg_iou"],
                          "are": r.get("val/are", float("nan")),
                          "patch_loss": r.get("val/patch_loss", float("nan"))})  # fmt: skip
     return {"run_dir": str(run_dir), "rows": rows, "step_s": step_s, "planned_steps": steps,

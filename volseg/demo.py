@@ -152,53 +152,65 @@ def predict_region(cfg, checkpoint: Path, image: np.ndarray, voxel_size, out: Pa
 
 
 def finish(out, plan, run_dir, maps, gt, image, voxel_size, timings) -> dict[str, Any]:
-    from volseg.decode import contour_distance
+    """Sweep on the first half of the held-out range, decode, score the second half, report."""
+    from volseg.config import load
+    from volseg.decode.registry import decode
     from volseg.io import write_volume
-    from volseg.metrics import adapted_rand, match_instances, semantic, voi
+    from volseg.metrics.evaluate import evaluate_arrays
     from volseg.report import overlay_figure, write_report
     from volseg.tune import heatmap, sweep, write_csv, write_thresholds
 
+    ev = load(plan.config, plan.overrides).test.evaluation
+    min_size, ious = int(ev.min_instance_size), tuple(float(t) for t in ev.iou_thresholds)
     half = gt.shape[0] // 2
-    base = {"channels": plan.channels}
+    base: dict[str, Any] = {"channels": plan.channels}
     if plan.channels[1] is None:
         base.update(contour_threshold=None, distance_threshold=None, min_seed_size=0)
     t = time.perf_counter()
-    tune_maps, tune_gt = maps[:, :half], gt[:half]
-    channels = base.pop("channels")
-    result = sweep(tune_maps, tune_gt, plan.space, base_params=base, channels=channels)
+    result = sweep(maps[:, :half], gt[:half], plan.space, base_params=base, min_size=min_size)
     write_csv(result, out / "sweep.csv")
-    heatmap(result, out / "sweep_are.png")
-    write_thresholds(result, [out, run_dir / "checkpoints"], sources={"run": str(run_dir)})
+    heatmap(result, out / "sweep_heatmap.png", key=result.metric)
+    tuned = write_thresholds(
+        run_dir / "checkpoints", decoder=result.decoder, params=result.best_params,
+        scores={k: v for k, v in result.best_row.items() if k not in result.names},
+        metric=result.metric, metric_reason=result.metric_reason,
+        settings_tried=len(result.rows),
+        maps={"path": str(out / "predictions.zarr"), "channels": int(maps.shape[0]),
+              "shape": list(maps.shape[1:]), "z_range_tuned": [0, half]},
+        sources={"run": str(run_dir)},
+    )  # fmt: skip
     timings["sweep"] = time.perf_counter() - t
+    w = result.work
     console.print(
-        f"4. swept {len(result.rows)} decoder settings on z < {half} of the held-out range in "
-        f"{result.seconds:.1f} s -> {out / 'thresholds.json'}"
+        f"4. swept {w['settings']} decoder settings on z < {half} of the held-out range in "
+        f"{result.seconds:.1f} s ({w['skipped']} skipped as out of the maps' range), metric "
+        f"{result.metric}: {result.metric_reason} -> {tuned}"
     )
     t = time.perf_counter()
-    params = {**result.best_params, "channels": channels}
-    seg = contour_distance(maps, **params)
+    params = dict(result.best_params)
+    seg = decode(maps, result.decoder, params)
     write_volume(out / "labels.zarr", seg, voxel_size=voxel_size, kind="labels", overwrite=True)
     timings["decode"] = time.perf_counter() - t
     ev_seg, ev_gt, ev_maps = seg[half:], gt[half:], maps[:, half:]
-    are, precision, recall = adapted_rand(ev_seg, ev_gt)
-    split_, merge = voi(ev_seg, ev_gt)
+    scores = evaluate_arrays(ev_seg, ev_gt, fg_map=ev_maps[0], min_size=min_size, thresholds=ious)
     metrics: dict[str, Any] = {
         "data": plan.name,
         "evaluated_on": f"second half of the held-out z-range ({ev_gt.shape[0]} slices)",
-        "adapted_rand_error": are, "precision": precision, "recall": recall,
-        "voi_split": split_, "voi_merge": merge,
-        "foreground": semantic(ev_maps[0], ev_gt > 0),
-        "matching": match_instances(ev_seg, ev_gt, thresholds=(0.5, 0.75), min_size=1000),
-        "instances_gt": int(np.unique(ev_gt).size - 1),
-        "instances_seg": int(np.unique(ev_seg).size - 1),
+        **scores,
+        "sweep": {"metric": result.metric, "reason": result.metric_reason,
+                  "settings": w["settings"], "skipped": w["skipped"], "thresholds": str(tuned)},
         "best_params": {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()},
         "seconds": timings,
     }  # fmt: skip
     atomic_write_text(out / "metrics.json", json.dumps(metrics, indent=2, default=float) + "\n")
+    m50 = scores["matching"]["thresholds"]["0.5"]
+    map50 = next(r for r in scores["map_foreground"]["per_threshold"] if r["threshold"] == 0.5)
     console.print(
-        f"5. decoded and scored the last {ev_gt.shape[0]} held-out slices: ARE {are:.4f}, "
-        f"precision {precision:.4f}, recall {recall:.4f}, "
-        f"foreground IoU {metrics['foreground']['iou']:.4f}"
+        f"5. decoded and scored the last {ev_gt.shape[0]} held-out slices: instance F1@0.5 "
+        f"{m50['f1']:.3f} ({m50['tp']} TP, {m50['fp']} FP, {m50['fn']} FN), segmentation "
+        f"foreground IoU {scores['segmentation_foreground']['iou']:.4f} (map at 0.5: "
+        f"{map50['iou_hard']:.4f}), {scores['instances']['segmentation']} instances segmented, "
+        f"{scores['instances']['ground_truth']} in the ground truth"
     )
     overlay_figure(out / "slices.png", image[half:], ev_gt, ev_maps, ev_seg)
     for png in sorted((run_dir / "figures").glob("*curve*.png")):

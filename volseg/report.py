@@ -66,46 +66,32 @@ def training_curves(run_dir: Path, path: Path) -> Path | None:
 
 
 def write_report(out: Path, metrics: dict[str, Any], result, run_dir: Path) -> Path:
-    """``report.md`` with the metrics table, sweep, curves and slices."""
+    """``report.md``: the scores report of :mod:`volseg.metrics.evaluate`, sweep, curves, slices."""
+    from volseg.metrics.summary import markdown
+
     curves = training_curves(run_dir, out / "training_curves.png")
-    fg = metrics["foreground"]
-    rows = [("adapted Rand error", metrics["adapted_rand_error"]),
-            ("precision (Rand)", metrics["precision"]), ("recall (Rand)", metrics["recall"]),
-            ("VOI split", metrics["voi_split"]), ("VOI merge", metrics["voi_merge"]),
-            ("foreground IoU", fg["iou"]), ("foreground Dice (hard)", fg["dice"])]  # fmt: skip
-    table = "\n".join(f"| {k} | {v:.4f} |" for k, v in rows)
-    match = "\n".join(
-        f"| {t} | {m['tp']} | {m['fp']} | {m['fn']} | {m['precision']:.3f} | {m['recall']:.3f} "
-        f"| {m['f1']:.3f} |"
-        for t, m in metrics["matching"].items()
-    )
     best = ", ".join(f"`{k}={v}`" for k, v in metrics["best_params"].items())
     secs = ", ".join(f"{k} {v:.0f} s" for k, v in metrics["seconds"].items())
     curves_md = f"![training curves]({curves.name})\n" if curves else ""
+    sw = metrics["sweep"]
     text = f"""# volseg demo report
 
 Data: {metrics["data"]}. Run directory: `{run_dir}`.
 
 Scores on the {metrics["evaluated_on"]}: no training patch and no threshold sweep saw these
-slices (the sweep used the first half of the held-out range). Instances:
-{metrics["instances_seg"]} segmented, {metrics["instances_gt"]} in the ground truth.
+slices (the sweep used the first half of the held-out range). Every score names what it
+counts: the segmentation's foreground is `labels > 0` against ground truth > 0; the map's
+scores are in their own table.
 
-| metric | value |
-|---|---|
-{table}
-
-Instance matching (objects >= 1000 voxels):
-
-| IoU threshold | TP | FP | FN | precision | recall | F1 |
-|---|---|---|---|---|---|---|
-{match}
-
-Decoder settings chosen by the sweep ({len(result.rows)} settings, {result.seconds:.1f} s): {best}
+{markdown(metrics)}
+Decoder settings chosen by the sweep ({sw["settings"]} settings, {sw["skipped"]} skipped as
+outside the maps' value range, {result.seconds:.1f} s) by `{sw["metric"]}` ({sw["reason"]}):
+{best}. Saved to `{sw["thresholds"]}`.
 
 Time: {secs}.
 
 {curves_md}
-![sweep](sweep_are.png)
+![sweep](sweep_heatmap.png)
 
 ![slices](slices.png)
 

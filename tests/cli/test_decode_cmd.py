@@ -57,8 +57,9 @@ def test_sweep_then_decode_uses_thresholds_json(case, tmp_path, capsys):
     assert code == 0, stdout
     doc = json.loads((run_dir / "thresholds.json").read_text())
     assert doc["decoder"] == "contour_distance"
-    assert doc["scores"]["are"] < 0.01
-    assert (run_dir / "sweep.csv").exists() and (run_dir / "sweep_are.png").exists()
+    assert doc["scores"]["are_ignore_bg"] < 0.01 and doc["metric"] == "f1@0.5"
+    assert doc["params"]["channels"] == [0, 1, 2] and doc["maps"]["channels"] == 3
+    assert (run_dir / "sweep.csv").exists() and (run_dir / "sweep_heatmap.png").exists()
     out = tmp_path / "labels.zarr"
     code, stdout, _ = run(["decode", str(pred), "--out", str(out)], capsys)
     assert code == 0

@@ -7,7 +7,8 @@ import pytest
 import zarr
 
 from volseg.cli.main import main
-from volseg.metrics import adapted_rand, match_instances, voi
+from volseg.metrics import adapted_rand, contingency, match_instances, semantic, voi
+from volseg.metrics.objectives import are_with_background
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:
@@ -43,13 +44,22 @@ def test_json_output_equals_library(capsys, volumes):
     assert code == 0, err
     result = json.loads(out)
     are, precision, recall = adapted_rand(seg, gt, mask=mask)
-    assert result["adapted_rand"] == {"are": are, "precision": precision, "recall": recall}
+    assert result["adapted_rand_ignore_bg"] == {
+        "are": are,
+        "precision": precision,
+        "recall": recall,
+    }
+    with_bg = are_with_background(contingency(seg, gt, mask=mask))
+    assert result["adapted_rand_with_bg"]["are"] == with_bg[0]
+    fg = semantic(seg > 0, gt > 0, mask=mask)
+    assert result["segmentation_foreground"]["iou"] == pytest.approx(fg["iou"])
+    assert result["instances"]["segmentation"] == len(set(np.unique(seg[mask])) - {0})
     split, merge = voi(seg, gt, mask=mask)
     assert result["voi"] == {"split": split, "merge": merge, "total": split + merge}
     expected = match_instances(seg, gt, mask=mask, thresholds=(0.3, 0.5), min_size=5)
     assert result["matching"]["thresholds"] == {"0.3": expected[0.3], "0.5": expected[0.5]}
     assert result["shape"] == list(gt.shape)
-    assert result["voxels_scored"] == int((mask & (gt > 0)).sum())
+    assert result["voxels_scored"] == int(mask.sum())
 
 
 def test_table_output_and_zarr_input(capsys, volumes, tmp_path):
@@ -67,9 +77,9 @@ def test_table_output_and_zarr_input(capsys, volumes, tmp_path):
     ("args", "message"),
     [
         (("{p}:small", "{p}:gt"), r"shape \(3, 12, 16\) but ground truth .* has shape"),
-        (("{p}:maps", "{p}:gt"), "holds float32 values; volseg evaluate needs integer"),
+        (("{p}:maps", "{p}:gt"), "holds float32 values; volseg evaluate needs instance labels"),
         (("{p}:seg", "{p}:maps"), "ground truth .* holds float32"),
-        (("{p}:seg", "{p}:gt", "--mask", "{p}:fmask"), "a mask must be boolean or integer"),
+        (("{p}:seg", "{p}:gt", "--mask", "{p}:fmask"), "needs a boolean or integer mask"),
         (("{p}:seg", "{p}:gt", "--mask", "{p}:small"), r"mask .* has shape \(3, 12, 16\)"),
         (("{p}:seg", "{p}:gt", "--iou", "0.5,x"), "--iou takes numbers"),
         (("{p}:seg", "{p}:gt", "--iou", "0"), r"--iou values must be in \(0, 1\]"),
@@ -91,5 +101,23 @@ def test_empty_ground_truth_is_an_error(capsys, tmp_path):
     with h5py.File(path, "w") as f:
         f["gt"] = np.zeros((2, 3, 4), np.uint8)
         f["seg"] = np.ones((2, 3, 4), np.uint8)
+    code, out, err = run(capsys, f"{path}:seg", f"{path}:gt", "--json")
+    assert code == 0, err
+    result = json.loads(out)  # no object: only the scores that count background are defined
+    assert "adapted_rand_ignore_bg" not in result and "voi" not in result
+    assert result["adapted_rand_with_bg"]["are"] == 1.0
+    assert result["segmentation_foreground"]["iou"] == 0.0
+    assert result["instances"] == {"segmentation": 1, "ground_truth": 0}
+
+
+def test_instance_metric_on_a_semantic_mask_exits_2(capsys, tmp_path):
+    path = tmp_path / "sem.h5"
+    with h5py.File(path, "w") as f:
+        f["gt"] = np.zeros((2, 3, 4), bool)
+        f["seg"] = np.ones((2, 3, 4), np.uint8)
     code, _, err = run(capsys, f"{path}:seg", f"{path}:gt")
-    assert code == 2 and "no voxels left" in err
+    assert code == 2 and "needs instance labels" in err and "semantic (boolean) mask" in err
+    code, _, err = run(capsys, f"{path}:seg", f"{path}:gt", "--metrics", "semantic")
+    assert code == 0, err
+    code, _, err = run(capsys, f"{path}:seg", f"{path}:gt", "--metrics", "dice")
+    assert code == 2 and "unknown metric `dice`" in err

@@ -50,7 +50,8 @@ def test_segment_prints_the_decoder_source_and_the_scores(capsys, files, tmp_pat
     assert "decoder cc with settings from config test.decoding[0]" in stdout
     assert "adapted Rand error" in stdout and "VOI split" in stdout
     metrics = json.loads((tmp_path / "seg.metrics.json").read_text())
-    assert set(metrics["adapted_rand"]) == {"are", "precision", "recall"}
+    assert set(metrics["adapted_rand_ignore_bg"]) == {"are", "precision", "recall"}
+    assert "segmentation foreground IoU" in stdout and "instances segmented" in stdout
     labels = open_volume(f"{out}:labels/segmentation")
     assert labels.data.chunks == (8, 32, 32)
     assert labels.attrs["blockwise"]["halo"] == [4, 4, 4]

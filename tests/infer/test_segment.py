@@ -8,12 +8,12 @@ import pytest
 import zarr
 
 from tests.infer.predict_fixtures import tiny_checkpoint, tiny_config, tiny_image, write_image
-from volseg.cli.evaluate_cmd import evaluate_paths
 from volseg.decode import decode
 from volseg.decode.postprocess import connected_components
 from volseg.errors import VolsegError
 from volseg.infer.segment import decoder_settings, metrics_path, segment
 from volseg.io import is_complete, open_volume, write_volume
+from volseg.metrics.evaluate import evaluate_paths
 
 VOXEL = (10.0, 5.0, 5.0)
 
@@ -67,7 +67,8 @@ def test_segment_writes_image_maps_labels_and_scores(setup, tmp_path):
     written = json.loads(metrics_path(out).read_text())
     assert metrics_path(out) == tmp_path / "seg.metrics.json"
     scores = evaluate_paths(f"{out}:labels/segmentation", gt, min_size=0, thresholds=(0.5, 0.75))
-    assert written["adapted_rand"] == pytest.approx(scores["adapted_rand"])
+    assert written["adapted_rand_ignore_bg"] == pytest.approx(scores["adapted_rand_ignore_bg"])
+    assert written["adapted_rand_with_bg"] == pytest.approx(scores["adapted_rand_with_bg"])
     assert written["voi"] == pytest.approx(scores["voi"])
     assert zarr.open_group(str(out / "labels"), mode="r").attrs["ome"]["labels"] == ["segmentation"]
 

@@ -46,7 +46,7 @@ def test_run_directory_contents(vesicle_zarr: Path, tmp_path: Path) -> None:
     epochs = [r for r in rows if "train/epoch_loss" in r]
     assert [(r["epoch"], r["step"]) for r in epochs] == [(1, 2), (2, 4)]
     assert "val/patch_loss" in epochs[0] and "val/are" not in epochs[0]
-    assert {"val/are", "val/precision", "val/recall", "val/fg_iou"} <= set(epochs[1])
+    assert {"val/are", "val/precision", "val/recall", "val/map_fg_iou"} <= set(epochs[1])
     last = load_checkpoint(out / "checkpoints" / "last.pt")
     assert (last["epoch"], last["step"]) == (2, 4)
     for key in ("optimizer_state", "ema_state", "loss_state", "scheduler_state"):

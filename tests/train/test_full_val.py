@@ -143,8 +143,10 @@ def test_perfect_maps_score_perfectly() -> None:
     maps = make_targets(labels, (8, 8, 8), spec)
     scores, seg = score_region(maps, labels, None, cfg=cfg())
     assert len(np.unique(seg[seg > 0])) == 2
-    assert scores["val/fg_iou"] == 1.0
+    assert scores["val/map_fg_iou"] == 1.0
     assert scores["val/are"] < 0.02 and scores["val/precision"] > 0.98
+    assert scores["val/seg_fg_iou"] > 0.9 and scores["val/f1_50"] == 1.0
+    assert scores["val/instances"] == scores["val/gt_instances"] == 2
     assert scores["weight"] == labels.size
 
 
@@ -161,16 +163,18 @@ def test_mask_small_gt_and_empty_regions() -> None:
     mask = np.zeros(labels.shape, bool)
     mask[:, :, :5] = True
     scores, _ = score_region(np.zeros_like(maps), empty, mask, cfg=cfg())
-    assert np.isnan(scores["val/are"]) and scores["val/fg_iou"] == 1.0
+    assert np.isnan(scores["val/are"]) and scores["val/map_fg_iou"] == 1.0
+    assert scores["val/seg_fg_iou"] == 1.0 and scores["val/instances"] == 0
     assert scores["weight"] == mask.sum()
 
 
 def test_combine_weights_and_skips_nan() -> None:
-    a = {"weight": 1.0, "val/are": 0.2, "val/fg_iou": 0.5}
-    b = {"weight": 3.0, "val/are": float("nan"), "val/fg_iou": 0.9}
+    a = {"weight": 1.0, "val/are": 0.2, "val/map_fg_iou": 0.5, "val/instances": 3}
+    b = {"weight": 3.0, "val/are": float("nan"), "val/map_fg_iou": 0.9, "val/instances": 4}
     out = combine([a, b])
     assert out["val/are"] == pytest.approx(0.2)
-    assert out["val/fg_iou"] == pytest.approx((0.5 + 2.7) / 4)
+    assert out["val/map_fg_iou"] == pytest.approx((0.5 + 2.7) / 4)
+    assert out["val/instances"] == 7  # counts add up
 
 
 def test_full_validation_example() -> None:
@@ -179,6 +183,8 @@ def test_full_validation_example() -> None:
     scores, ex = full_validation(
         Pointwise(), [(image, labels, None, (8, 8, 8))], cfg=cfg(), device=torch.device("cpu")
     )
-    assert set(scores) == {"val/are", "val/precision", "val/recall", "val/fg_iou"}
-    assert scores["val/fg_iou"] == 1.0  # sigmoid(label - 0.5) > 0.5 exactly on the balls
+    from volseg.train.names import FULL_METRICS
+
+    assert set(scores) == {*FULL_METRICS, "val/instances", "val/gt_instances"}
+    assert scores["val/map_fg_iou"] == 1.0  # sigmoid(label - 0.5) > 0.5 exactly on the balls
     assert ex["image"].shape == (24, 36) and ex["maps"].shape == (3, 24, 36)

@@ -16,7 +16,8 @@ def resolve(name: str, mode: str, *, every: int = 5, has_val: bool = True) -> st
 
 def test_aliases_and_full_names() -> None:
     assert resolve("val_loss", "min") == "val/patch_loss"
-    assert resolve("val_iou", "max") == "val/fg_iou"
+    assert resolve("val_iou", "max") == "val/map_fg_iou"
+    assert resolve("val/fg_iou", "max") == "val/map_fg_iou"  # the old name of the map's IoU
     assert resolve("val/are", "min") == "val/are"
     assert resolve("train_loss", "min", every=0, has_val=False) == "train/epoch_loss"
     assert all(v in DIRECTION for v in ALIASES.values())

@@ -103,9 +103,9 @@ def test_tutorial_trains(path: Path, vesicles: Path, pretrained: Path, tmp_path:
     assert figures == ["curves.png", "patch_epoch0002.png", "region_epoch0002.png"]
     final = [r for r in read_csv(run_dir / "metrics.csv") if "train/epoch_loss" in r][-1]
     assert final["epoch"] == 2 and final["step"] == 4
-    for key in ("val/patch_loss", "val/fg_iou", "train/epoch_loss"):
+    for key in ("val/patch_loss", "val/map_fg_iou", "train/epoch_loss"):
         assert math.isfinite(final[key]), key
-    assert 0.0 <= final["val/fg_iou"] <= 1.0 and 0.0 <= final["val/are"] <= 1.0
+    assert 0.0 <= final["val/map_fg_iou"] <= 1.0 and 0.0 <= final["val/are"] <= 1.0
     ckpt = load_checkpoint(run_dir / "checkpoints" / "last.pt")
     assert ckpt["config"]["experiment_name"] == name
     if name == "hydra-lv-finetune":

@@ -1,49 +1,34 @@
 import csv
-import json
 
-import pytest
+import numpy as np
 
-from volseg.errors import VolsegError
-from volseg.tune import SweepResult, heatmap, read_thresholds, write_csv, write_thresholds
+from tests.decode.oracle import ball_labels, oracle_maps
+from volseg.tune import heatmap, sweep, write_csv
 from volseg.tune.report import important_parameters
 
 
-def fake_result():
-    rows = []
-    for a in (0.5, 0.9):
-        for b in (0, 10, 20):
-            are = 0.1 + 0.5 * (a == 0.5) + 0.001 * b
-            scores = {"precision": 0.9, "recall": 0.8, "voi": 0.2, "n_instances": 3}
-            rows.append({"binary_threshold.seed": a, "min_instance_size": b, "are": are, **scores})
-    best = min(rows, key=lambda r: r["are"])
-    params = {"binary_threshold": (0.9, 0.85), "contour_threshold": (0.8, None),
-              "min_instance_size": 0}  # fmt: skip
-    return SweepResult(rows, ["binary_threshold.seed", "min_instance_size"], params, best,
-                       "adapted_rand", 0.1)  # fmt: skip
+def _result():
+    gt = ball_labels(shape=(16, 40, 40), centres=((8, 12, 12), (8, 26, 26)))
+    maps = oracle_maps(gt)
+    maps[0] = 0.2 + 0.8 * maps[0]
+    space = {"binary_threshold.fg": [0.1, 0.5, 0.7], "distance_threshold.seed": [0.3, 0.6]}
+    return sweep(maps, gt, space, base_params={"min_seed_size": 2})
 
 
-def test_outputs_round_trip(tmp_path):
-    result = fake_result()
+def test_csv_keeps_skipped_rows_and_every_column(tmp_path):
+    result = _result()
     path = write_csv(result, tmp_path / "sweep.csv")
-    with open(path) as f:
-        rows = list(csv.DictReader(f))
-    assert len(rows) == 6 and float(rows[0]["are"]) == pytest.approx(0.6)
-    assert important_parameters(result)[0] == "binary_threshold.seed"
-    png = heatmap(result, tmp_path / "sweep_are.png")
+    rows = list(csv.DictReader(path.open()))
+    assert len(rows) == 6
+    skipped = [r for r in rows if r["skipped"]]
+    assert len(skipped) == 2 and all(r["f1@0.5"] == "" for r in skipped)
+    assert {"are_ignore_bg", "are_with_bg", "f1@0.5", "ap@0.75", "fg_iou"} <= set(rows[0])
+
+
+def test_heatmap_follows_the_objective(tmp_path):
+    result = _result()
+    png = heatmap(result, tmp_path / "h.png", key=result.metric)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    (written,) = write_thresholds(result, [tmp_path / "run"])
-    doc = json.loads(written.read_text())
-    assert doc["scores"]["are"] == pytest.approx(0.1)
-    name, params = read_thresholds(written)
-    assert name == "contour_distance"
-    assert params["contour_threshold"] == (0.8, None)
-    assert not list((tmp_path / "run").glob(".*tmp"))
-
-
-def test_read_thresholds_errors(tmp_path):
-    with pytest.raises(VolsegError, match="does not exist"):
-        read_thresholds(tmp_path / "nope.json")
-    bad = tmp_path / "bad.json"
-    bad.write_text('{"x": 1}')
-    with pytest.raises(VolsegError, match="not a volseg thresholds file"):
-        read_thresholds(bad)
+    names = important_parameters(result, key="f1@0.5")
+    assert sorted(names) == sorted(result.names)
+    assert np.isfinite(result.best_row["f1@0.5"])

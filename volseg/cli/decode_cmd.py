@@ -37,76 +37,6 @@ def parse_channels(text: str) -> tuple[int | None, ...]:
         ) from None
 
 
-def load_maps(path: str):
-    """Open predicted maps and return (float32 maps, volume)."""
-    from volseg.io import open_volume
-    from volseg.maps import dequantize
-
-    volume = open_volume(path)
-    if volume.ndim != 4:
-        raise VolsegError(
-            f"{path} must hold channel-first maps (c, z, y, x); got shape {volume.shape}."
-        )
-    return dequantize(volume.numpy(), volume.attrs, source=path), volume
-
-
-def load_labels(path: str, *, name: str):
-    from volseg.io import open_volume
-
-    volume = open_volume(path)
-    if volume.ndim != 3:
-        raise VolsegError(f"{name} {path} must be a (z, y, x) volume; got shape {volume.shape}.")
-    return volume
-
-
-def config_decoding(config: Path | None, overrides: list[str]) -> tuple[str | None, dict, Any]:
-    """Decoder name and kwargs from a config's first ``test.decoding`` entry, and the config."""
-    if config is None:
-        return None, {}, None
-    from omegaconf import OmegaConf
-
-    from volseg.config import load
-
-    cfg = load(config, overrides)
-    decoding = OmegaConf.to_container(cfg.test.decoding, resolve=True) or []
-    if not decoding:
-        return None, {}, cfg
-    first = decoding[0]
-    params = {k: tuple(v) if isinstance(v, list) else v for k, v in first.get("kwargs", {}).items()}
-    return (
-        first["name"],
-        {k: v for k, v in params.items() if v is not None or k in PAIR_OPTIONS},
-        cfg,
-    )
-
-
-def resolve_params(
-    pred: str,
-    *,
-    decoder: str | None,
-    explicit: dict[str, Any],
-    config: Path | None,
-    overrides: list[str],
-    thresholds: Path | None,
-    use_thresholds: bool,
-) -> tuple[str, dict[str, Any], str]:
-    """Decoder settings: explicit flags over thresholds.json (next to PRED) over config."""
-    from volseg.tune.report import THRESHOLDS_NAME, read_thresholds
-
-    cfg_name, cfg_params, _ = config_decoding(config, overrides)
-    candidate = thresholds or (Path(pred.split(":")[0]).resolve().parent / THRESHOLDS_NAME)
-    name, params, source = cfg_name, dict(cfg_params), "config" if config else "defaults"
-    if use_thresholds and (thresholds is not None or candidate.exists()):
-        t_name, t_params = read_thresholds(candidate)
-        if decoder is None or decoder == t_name:
-            name, params, source = t_name, t_params, str(candidate)
-    name = decoder or name or "contour_distance"
-    params.update(explicit)
-    if explicit:
-        source += " + command-line options"
-    return name, params, source
-
-
 def decode(
     pred: str = typer.Argument(
         ..., help="Predicted maps (c, z, y, x): zarr, h5 (file.h5:key), tif."
@@ -127,12 +57,22 @@ def decode(
     gt: str | None = typer.Option(None, help="Ground-truth labels (for --sweep)."),
     mask: str | None = typer.Option(None, help="Evaluation mask (for --sweep)."),
     space: Path | None = typer.Option(None, help="YAML parameter space (default: config tune)."),
+    metric: str | None = typer.Option(
+        None, help="Sweep objective, e.g. f1@0.5, are_ignore_bg (default: chosen by the data)."
+    ),
     workers: int | None = typer.Option(None, help="Threads for the sweep (default: all cores)."),
     out_dir: Path | None = typer.Option(None, help="Where sweep.csv and the heat-map go."),
     overwrite: bool = typer.Option(False, help="Replace an existing --out."),
 ) -> None:
-    """Decode predicted maps into instance labels, or sweep decoder thresholds."""
-    from volseg.cli.sweep_run import run_decode, run_sweep
+    """Decode predicted maps into instance labels, or sweep decoder thresholds.
+
+    Settings: command-line options over --thresholds over the thresholds.json of the run that
+    made the maps (or beside them) over the config's test.decoding[0] over decoder defaults.
+    """
+    from volseg.config import load
+    from volseg.decode.files import decode_file
+    from volseg.io import open_volume
+    from volseg.tune.settings import resolve
 
     explicit: dict[str, Any] = {}
     for name, text in zip(
@@ -146,24 +86,40 @@ def decode(
         explicit["min_instance_size"] = min_instance_size
     if channels is not None:
         explicit["channels"] = parse_channels(channels)
+    cfg = load(config, override) if config is not None else None
     if sweep is not None:
+        from volseg.cli.scores_print import print_sweep
+        from volseg.tune.run import run_sweep
+
         if sweep != "thresholds":
             raise VolsegError(f"--sweep takes 'thresholds', got {sweep!r}.")
         if gt is None:
             raise VolsegError("--sweep thresholds needs ground truth: add --gt GT.")
-        run_sweep(
-            pred, gt=gt, mask=mask, config=config, overrides=override, space=space,
-            workers=workers, out_dir=out_dir, explicit=explicit, decoder=decoder,
-            out=out, overwrite=overwrite,
+        files = run_sweep(
+            pred, gt=gt, mask=mask, cfg=cfg, space=space, explicit=explicit, decoder=decoder,
+            metric=metric, workers=workers, out_dir=out_dir, say=typer.echo,
         )  # fmt: skip
+        print_sweep(files)
+        if out:
+            r = files.result
+            source = str(files.thresholds)
+            decode_file(pred, out=out, name=r.decoder, params=r.best_params, source=source,
+                        overwrite=overwrite, say=typer.echo)  # fmt: skip
         return
     if out is None:
         raise VolsegError("say where the labels go: add --out LABELS.zarr.")
-    name, params, source = resolve_params(
-        pred, decoder=decoder, explicit=explicit, config=config, overrides=override,
-        thresholds=thresholds, use_thresholds=not no_thresholds,
+    with open_volume(pred) as volume:
+        n_channels = int(volume.shape[0]) if volume.ndim == 4 else 0
+        made_by = volume.attrs.get("checkpoint")
+    if n_channels == 0:
+        raise VolsegError(f"{pred} must hold channel-first maps (c, z, y, x).")
+    chosen = resolve(
+        cfg=cfg, explicit=explicit, decoder=decoder, thresholds=thresholds,
+        use_thresholds=not no_thresholds, maps_path=pred, checkpoint=made_by,
+        n_channels=n_channels, what=f"the maps {pred}",
     )  # fmt: skip
-    run_decode(pred, out=out, name=name, params=params, source=source, overwrite=overwrite)
+    decode_file(pred, out=out, name=chosen.name, params=chosen.params, source=chosen.source,
+                overwrite=overwrite, say=typer.echo)  # fmt: skip
 
 
 def register(app: typer.Typer) -> None:

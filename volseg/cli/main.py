@@ -46,6 +46,7 @@ COMMAND_MODULES = (
     "volseg.cli.predict_cmd",
     "volseg.cli.profile_cmd",
     "volseg.cli.segment_cmd",
+    "volseg.cli.test_cmd",
 )
 
 

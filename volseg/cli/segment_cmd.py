@@ -55,7 +55,7 @@ def segment_command(
     """
     import torch
 
-    from volseg.cli.evaluate_cmd import print_table
+    from volseg.cli.scores_print import print_scores
     from volseg.config import load
     from volseg.infer.cluster import get_client
     from volseg.infer.segment import segment
@@ -74,7 +74,7 @@ def segment_command(
         if client is not None:
             client.close()
     if summary["metrics"] is not None:
-        print_table(summary["metrics"])
+        print_scores(summary["metrics"])
         typer.echo(f"metrics: {summary['metrics_path']}")
 
 

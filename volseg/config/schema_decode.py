@@ -49,7 +49,11 @@ DECODER_KWARGS: dict[str, dict[str, Param]] = {
         "min_instance_size": param(int, lo=0),
     },
 }
+#: Score groups of ``test.evaluation.metrics`` (:data:`volseg.metrics.evaluate.GROUPS`).
 METRICS = ("adapted_rand", "voi", "match_instances", "semantic")
+#: Sweep objectives (:data:`volseg.metrics.objectives.OBJECTIVES`; a test keeps them equal).
+OBJECTIVE_NAMES = ("are_ignore_bg", "are_with_bg", "voi", "f1@0.5", "f1@0.75", "ap@0.5",
+                   "ap@0.75", "fg_iou", "fg_dice")  # fmt: skip
 
 
 @dataclass
@@ -98,11 +102,12 @@ class TuneConfig:
     """Decoder-parameter sweep. ``parameters`` maps a kwarg of ``decoder`` (``h``) or one
     element of a pair kwarg (``binary_threshold.0``) to a list of values or to
     ``{low, high, num}`` (``num`` evenly spaced values). ``grid`` tries every combination,
-    ``random`` ``num_samples`` of them; the best by ``metric`` wins."""
+    ``random`` ``num_samples`` of them; the best by ``metric`` wins (null: ``f1@0.5`` where
+    ground-truth background is most of the scored voxels, else ``are_ignore_bg``)."""
 
     decoder: str = spec("contour_distance", choices=tuple(DECODER_KWARGS))
     parameters: dict[str, Any] = field(default_factory=dict)
     method: str = spec("grid", choices=("grid", "random"))
     num_samples: int = spec(50, lo=1)
-    metric: str = spec("adapted_rand", choices=("adapted_rand", "voi"))
+    metric: str | None = spec(None, choices=OBJECTIVE_NAMES)
     workers: int = spec(2, lo=1)

@@ -29,32 +29,19 @@ from volseg.io.zarr_layout import node_type
 
 MAPS_KEY = "maps"
 LABELS_KEY = "labels/segmentation"
-PAIR_OPTIONS = ("binary_threshold", "contour_threshold", "distance_threshold")
 
 
 def decoder_settings(cfg: Any, checkpoint: str | os.PathLike) -> tuple[str, dict[str, Any], str]:
-    """``(decoder, params, source)``: ``thresholds.json`` beside the checkpoint when present,
-    else the config's first ``test.decoding`` entry."""
-    from omegaconf import OmegaConf
+    """``(decoder, params, source)`` by the one settings policy (:func:`volseg.tune.resolve`):
+    the run's ``thresholds.json`` beside the checkpoint, else the config's ``test.decoding[0]``;
+    checked against the model's output channels before anything is predicted."""
+    from volseg.tune.settings import resolve
 
-    from volseg.tune.report import THRESHOLDS_NAME, read_thresholds
-
-    tuned = Path(checkpoint).resolve().parent / THRESHOLDS_NAME
-    if tuned.is_file():
-        name, params = read_thresholds(tuned)
-        return name, params, str(tuned)
-    decoding = OmegaConf.to_container(cfg.test.decoding, resolve=True) or []
-    if not decoding:
-        raise VolsegError(
-            f"no decoder settings: {tuned} does not exist and the config's test.decoding is empty."
-        )
-    first = decoding[0]
-    params = {
-        k: tuple(v) if isinstance(v, list) else v
-        for k, v in (first.get("kwargs") or {}).items()
-        if v is not None or k in PAIR_OPTIONS
-    }
-    return str(first["name"]), params, "config test.decoding[0]"
+    chosen = resolve(
+        cfg=cfg, checkpoint=str(checkpoint), n_channels=int(cfg.model.out_channels),
+        what=f"the model of {checkpoint} (model.out_channels)",
+    )  # fmt: skip
+    return chosen.name, chosen.params, chosen.source
 
 
 def metrics_path(out: str | os.PathLike) -> Path:
@@ -169,10 +156,10 @@ def segment(
     from volseg.infer.predict import open_image
 
     cfg = load(cfg) if isinstance(cfg, str | os.PathLike) else cfg
+    name, params, source = decoder_settings(cfg, checkpoint)
     root = _root(out, overwrite)
     volume, _ = open_image(cfg, str(image))
     _check_gt(gt, mask, volume.spatial_shape)
-    name, params, source = decoder_settings(cfg, checkpoint)
     blocks = tuple(int(b) for b in (block_shape or cfg.inference.block_shape))
     if halo is None and cfg.inference.halo is not None:
         halo = tuple(int(h) for h in cfg.inference.halo)
@@ -197,12 +184,13 @@ def segment(
 
 
 def evaluate(cfg: Any, labels: str, gt: str, *, mask: str | None = None) -> dict[str, Any]:
-    """Adapted Rand, VOI and instance matching of ``labels`` against ``gt`` (one table)."""
-    from volseg.cli.evaluate_cmd import evaluate_paths
+    """The scores ``test.evaluation`` asks for, of ``labels`` against ``gt`` (one table)."""
+    from volseg.metrics.evaluate import evaluate_paths
 
+    ev = cfg.test.evaluation
     return evaluate_paths(
-        labels, gt, mask=mask, min_size=int(cfg.test.evaluation.min_instance_size),
-        thresholds=tuple(float(t) for t in cfg.test.evaluation.iou_thresholds),
+        labels, gt, mask=mask, metrics=tuple(str(m) for m in ev.metrics),
+        min_size=int(ev.min_instance_size), thresholds=tuple(float(t) for t in ev.iou_thresholds),
     )  # fmt: skip
 
 

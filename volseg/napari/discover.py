@@ -206,7 +206,7 @@ def is_run_folder(path: Path) -> bool:
 
 def discover_folder(path: Path) -> Found:
     """Every zarr store in a run directory or demo folder, plus its ``thresholds.json``."""
-    from volseg.tune.report import THRESHOLDS_NAME, read_thresholds
+    from volseg.tune.settings import THRESHOLDS_NAME, read_thresholds
 
     if not is_run_folder(path):
         raise VolsegError(
@@ -216,10 +216,14 @@ def discover_folder(path: Path) -> Found:
     found = Found()
     for child in sorted(p for p in path.iterdir() if is_zarr_store(p)):
         found.extend(discover_store(child))
-    thresholds = path / THRESHOLDS_NAME
-    if thresholds.is_file():
-        decoder, params = read_thresholds(thresholds)
-        found.thresholds = {"decoder": decoder, "params": params, "path": str(thresholds)}
+    # a sweep writes thresholds.json into the run's checkpoint folder (a run directory, or the
+    # demo's runs/<name>/<time>/), else beside the maps
+    candidates = [path / THRESHOLDS_NAME, path / "checkpoints" / THRESHOLDS_NAME]
+    candidates += sorted(path.glob(f"runs/*/*/checkpoints/{THRESHOLDS_NAME}"), reverse=True)
+    thresholds = next((c for c in candidates if c.is_file()), None)
+    if thresholds is not None:
+        tuned = read_thresholds(thresholds)
+        found.thresholds = {"decoder": tuned.name, "params": tuned.params, "path": str(thresholds)}
     if not found.items:
         raise VolsegError(
             f"{path} holds no volseg outputs: expected *.zarr stores with an image, maps or "

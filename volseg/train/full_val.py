@@ -6,13 +6,21 @@ Every ``monitor.full_val_every_n_epochs`` the network predicts each validation r
 grid), so validation scores what ``volseg predict`` would give; the maps are decoded with
 ``test.decoding[0]`` and scored against the labels on the data grid:
 
-- ``val/are``, ``val/precision``, ``val/recall``: adapted Rand error and its parts
-  (ground-truth instances under ``test.evaluation.min_instance_size`` voxels are dropped first;
-  regions without labelled voxels are left out);
-- ``val/fg_iou``: foreground IoU of the ``binary`` channel thresholded at 0.5 against
-  ``labels > 0`` (of the decoded instances when the model has no ``binary`` task).
+- ``val/are``, ``val/precision``, ``val/recall``: adapted Rand error and its parts with
+  ground-truth background ignored (ground-truth instances under
+  ``test.evaluation.min_instance_size`` voxels are dropped first; regions without labelled
+  voxels are left out); ``val/are_with_bg``: the same with gt background as a segment, so
+  false positives count;
+- ``val/seg_fg_iou``, ``val/seg_fg_dice``: the *segmentation's* foreground (labels > 0)
+  against ``labels > 0``, hard;
+- ``val/f1_50``, ``val/ap_50``, ``val/ap_75``: instance F1 at IoU 0.5 and MitoEM AP at 0.5 /
+  0.75 (instances under ``test.evaluation.min_instance_size`` left out on both sides);
+- ``val/map_fg_iou``: the *map's* foreground IoU, the ``binary`` channel thresholded at 0.5
+  (the segmentation's when the model has no ``binary`` task);
+- ``val/instances``, ``val/gt_instances``: non-zero ids segmented and in the ground truth.
 
-Scores of several regions are averaged, weighted by their number of valid voxels.
+Scores of several regions are averaged, weighted by their number of valid voxels; instance
+counts are summed.
 """
 
 from __future__ import annotations
@@ -128,7 +136,8 @@ def score_region(
     """
     from volseg.decode import decode
     from volseg.decode.postprocess import remove_small
-    from volseg.metrics import adapted_rand, semantic
+    from volseg.metrics import contingency, semantic
+    from volseg.metrics.objectives import all_scores
 
     decoder = cfg.test.decoding[0]
     params = dict(decoder.kwargs) if decoder.kwargs else {}
@@ -139,14 +148,17 @@ def score_region(
     scores: dict[str, float] = {"weight": weight}
     small = int(cfg.test.evaluation.min_instance_size)
     gt_inst = remove_small(gt, min_size=small) if small else gt
-    if np.any(gt_inst if valid is None else gt_inst[valid]):
-        are, precision, recall = adapted_rand(seg, gt_inst, mask=valid)
-        scores.update({"val/are": are, "val/precision": precision, "val/recall": recall})
-    else:
-        scores.update({k: float("nan") for k in ("val/are", "val/precision", "val/recall")})
+    s = all_scores(contingency(seg, gt_inst, mask=valid), min_size=small)
+    if not np.any(gt_inst if valid is None else gt_inst[valid]):
+        s.update({k: float("nan") for k in ("are_ignore_bg", "precision", "recall")})
+    scores.update({"val/are": s["are_ignore_bg"], "val/precision": s["precision"],
+                   "val/recall": s["recall"], "val/are_with_bg": s["are_with_bg"],
+                   "val/seg_fg_iou": s["fg_iou"], "val/seg_fg_dice": s["fg_dice"],
+                   "val/f1_50": s["f1@0.5"], "val/ap_50": s["ap@0.5"], "val/ap_75": s["ap@0.75"],
+                   "val/instances": s["n_instances"], "val/gt_instances": s["n_gt"]})  # fmt: skip
     channel = foreground_channel(cfg.model)
     pred = maps[channel] if channel is not None else seg > 0
-    scores["val/fg_iou"] = semantic(pred, gt > 0, threshold=0.5, mask=valid)["iou"]
+    scores["val/map_fg_iou"] = semantic(pred, gt > 0, threshold=0.5, mask=valid)["iou"]
     return scores, seg
 
 
@@ -159,11 +171,15 @@ def _plain(value: Any) -> Any:
 
 
 def combine(scores: Iterable[dict[str, float]]) -> dict[str, float]:
-    """Average per-region scores weighted by ``weight``, skipping NaN entries per value."""
+    """Average per-region scores weighted by ``weight``, skipping NaN entries per value;
+    instance counts (``*instances``) are summed."""
     scores = list(scores)
     out: dict[str, float] = {}
     keys = [k for k in scores[0] if k != "weight"] if scores else []
     for key in keys:
+        if key.endswith("instances"):
+            out[key] = float(sum(s[key] for s in scores))
+            continue
         pairs = [(s[key], s["weight"]) for s in scores if np.isfinite(s[key])]
         total = sum(w for _, w in pairs)
         out[key] = sum(v * w for v, w in pairs) / total if total > 0 else float("nan")

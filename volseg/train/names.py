@@ -2,8 +2,10 @@
 
 Patch-level values come from random validation patches (``val/patch_*``); whole-region values
 from a sliding-window prediction of every validation region, decoded and scored
-(``val/are``, ``val/precision``, ``val/recall``, ``val/fg_iou``). Configs may use the short
-PyTorch Connectomics style aliases (``val_loss``, ``val_iou`` ...).
+(``val/are``, ``val/seg_fg_iou``, ``val/f1_50``, ``val/map_fg_iou`` ...; see
+:mod:`volseg.train.full_val`). Configs may use the short PyTorch Connectomics style aliases
+(``val_loss``, ``val_iou`` ...); ``val/fg_iou``, the old name of the map's foreground IoU, is an
+alias of ``val/map_fg_iou``.
 """
 
 from __future__ import annotations
@@ -12,7 +14,10 @@ from volseg.errors import VolsegError
 
 TRAIN_LOSS = "train/epoch_loss"
 PATCH_METRICS = ("val/patch_loss", "val/patch_soft_dice")
-FULL_METRICS = ("val/are", "val/precision", "val/recall", "val/fg_iou")
+FULL_METRICS = (
+    "val/are", "val/precision", "val/recall", "val/are_with_bg", "val/seg_fg_iou",
+    "val/seg_fg_dice", "val/f1_50", "val/ap_50", "val/ap_75", "val/map_fg_iou",
+)  # fmt: skip
 
 #: Whether a smaller (``min``) or larger (``max``) value is better.
 DIRECTION: dict[str, str] = {
@@ -22,7 +27,13 @@ DIRECTION: dict[str, str] = {
     "val/are": "min",
     "val/precision": "max",
     "val/recall": "max",
-    "val/fg_iou": "max",
+    "val/are_with_bg": "min",
+    "val/seg_fg_iou": "max",
+    "val/seg_fg_dice": "max",
+    "val/f1_50": "max",
+    "val/ap_50": "max",
+    "val/ap_75": "max",
+    "val/map_fg_iou": "max",
 }
 ALIASES: dict[str, str] = {
     "train_loss": TRAIN_LOSS,
@@ -32,8 +43,9 @@ ALIASES: dict[str, str] = {
     "val_are": "val/are",
     "val_precision": "val/precision",
     "val_recall": "val/recall",
-    "val_iou": "val/fg_iou",
-    "val_fg_iou": "val/fg_iou",
+    "val_iou": "val/map_fg_iou",
+    "val_fg_iou": "val/map_fg_iou",
+    "val/fg_iou": "val/map_fg_iou",
 }
 
 

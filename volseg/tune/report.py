@@ -1,28 +1,26 @@
-"""Sweep outputs: ``sweep.csv``, an ARE heat-map PNG and ``thresholds.json``."""
+"""Sweep outputs: ``sweep.csv`` and a heat-map PNG of the objective.
+
+``thresholds.json`` is written and read by :mod:`volseg.tune.settings`, its one owner.
+"""
 
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
-import json
 import os
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from volseg.atomic import atomic_write, atomic_write_text
-from volseg.errors import VolsegError
+from volseg.metrics.objectives import OBJECTIVES
 from volseg.tune.sweep import SweepResult
-
-THRESHOLDS_NAME = "thresholds.json"
 
 
 def write_csv(result: SweepResult, path: str | os.PathLike) -> Path:
     """One row per setting: swept parameters then scores."""
-    columns = list(result.rows[0])
+    columns = list(dict.fromkeys(k for row in result.rows for k in row))  # skipped rows: fewer
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=columns)
     writer.writeheader()
@@ -31,20 +29,21 @@ def write_csv(result: SweepResult, path: str | os.PathLike) -> Path:
     return atomic_write_text(path, buf.getvalue())
 
 
-def important_parameters(result: SweepResult, *, key: str = "are") -> list[str]:
+def important_parameters(result: SweepResult, *, key: str) -> list[str]:
     """Swept parameters ordered by how much the mean score changes across their values."""
     spreads = {}
     for name in result.names:
         by_value: dict[Any, list[float]] = {}
-        for row in result.rows:
+        for row in result.scored:
             by_value.setdefault(row[name], []).append(row[key])
         means = [float(np.mean(v)) for v in by_value.values()]
         spreads[name] = (max(means) - min(means)) if len(means) > 1 else -1.0
     return sorted(result.names, key=lambda n: -spreads[n])
 
 
-def heatmap(result: SweepResult, path: str | os.PathLike, *, key: str = "are") -> Path:
-    """PNG of the best (lowest) score over the two most important parameters."""
+def heatmap(result: SweepResult, path: str | os.PathLike, *, key: str) -> Path:
+    """PNG of the best score (by ``key``'s direction) over the two most important parameters;
+    skipped (out-of-range) settings stay blank."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -56,11 +55,13 @@ def heatmap(result: SweepResult, path: str | os.PathLike, *, key: str = "are") -
     yv = sorted({r[ny] for r in result.rows}, key=_sort_key)
     xv = sorted({r[nx] for r in result.rows}, key=_sort_key) if nx else [None]
     grid = np.full((len(yv), len(xv)), np.nan)
-    for row in result.rows:
+    best = np.nanmin if OBJECTIVES[key].lower_is_better else np.nanmax
+    for row in result.scored:
         i, j = yv.index(row[ny]), xv.index(row[nx]) if nx else 0
-        grid[i, j] = np.nanmin([grid[i, j], row[key]])
+        grid[i, j] = best([grid[i, j], row[key]])
     fig, ax = plt.subplots(figsize=(1.2 + 0.9 * len(xv), 1.0 + 0.6 * len(yv)), dpi=100)
-    im = ax.imshow(grid, cmap="viridis_r", aspect="auto")
+    cmap = "viridis_r" if OBJECTIVES[key].lower_is_better else "viridis"
+    im = ax.imshow(grid, cmap=cmap, aspect="auto")
     for (i, j), value in np.ndenumerate(grid):
         if np.isfinite(value):
             ax.text(j, i, f"{value:.3f}", ha="center", va="center", fontsize=7, color="w")
@@ -68,7 +69,7 @@ def heatmap(result: SweepResult, path: str | os.PathLike, *, key: str = "are") -
     ax.set_ylabel(ny)
     ax.set_xticks(range(len(xv)), [str(v) for v in xv])
     ax.set_xlabel(nx or "")
-    ax.set_title("adapted Rand error (best over other parameters)" if key == "are" else key)
+    ax.set_title(f"{key}: {OBJECTIVES[key].meaning} (best over other parameters)", fontsize=8)
     fig.colorbar(im, ax=ax)
     fig.tight_layout()
     out = atomic_write(path, lambda tmp: fig.savefig(tmp, format="png"))
@@ -78,44 +79,3 @@ def heatmap(result: SweepResult, path: str | os.PathLike, *, key: str = "are") -
 
 def _sort_key(value: Any) -> tuple:
     return (value is None, value if value is not None else 0)
-
-
-def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()}
-
-
-def write_thresholds(
-    result: SweepResult,
-    directories: Iterable[str | os.PathLike],
-    *,
-    decoder: str = "contour_distance",
-    sources: dict[str, str] | None = None,
-) -> list[Path]:
-    """Write ``thresholds.json`` (decoder, best parameters, scores) into each directory."""
-    doc = {
-        "decoder": decoder,
-        "params": _jsonable(result.best_params),
-        "scores": {k: v for k, v in result.best_row.items() if k not in result.names},
-        "metric": result.metric,
-        "settings_tried": len(result.rows),
-        "sources": sources or {},
-        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-    }
-    text = json.dumps(doc, indent=2) + "\n"
-    return [atomic_write_text(Path(d) / THRESHOLDS_NAME, text) for d in directories]
-
-
-def read_thresholds(path: str | os.PathLike) -> tuple[str, dict[str, Any]]:
-    """Return (decoder name, decoder kwargs) from a ``thresholds.json``."""
-    path = Path(path)
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-        decoder, params = doc["decoder"], dict(doc["params"])
-    except FileNotFoundError:
-        raise VolsegError(f"{path} does not exist.") from None
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise VolsegError(f"{path} is not a volseg thresholds file ({exc}).") from None
-    for k, v in params.items():
-        if isinstance(v, list):
-            params[k] = tuple(v)
-    return decoder, params

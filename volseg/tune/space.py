@@ -1,30 +1,60 @@
-"""Parameter spaces for decoder sweeps: names, value lists, grid and random expansion."""
+"""Parameter spaces for decoder sweeps: names, value lists, grid and random expansion.
+
+A space maps a keyword option of the decoder (``threshold``, ``min_instance_size``) or one
+element of a ``[seed, fg]`` pair option (``binary_threshold.seed``, also written
+``binary_threshold.0``) to a list of values or to ``{low, high, num}``. Which options exist,
+which are pairs and which take whole numbers is read from the decoder's option table
+(:data:`volseg.config.schema_decode.DECODER_KWARGS`), so every decoder is sweepable by the
+same code.
+"""
 
 from __future__ import annotations
 
+import difflib
+import inspect
 import itertools
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
+from volseg.config.schema_decode import DECODER_KWARGS
 from volseg.errors import VolsegError
 
-PAIR_PARAMS = ("binary_threshold", "contour_threshold", "distance_threshold")
-SCALAR_PARAMS = ("min_seed_size", "min_instance_size")
 PAIR_SLOTS = {"seed": 0, "fg": 1, "0": 0, "1": 1}
 
 
-def parameter_names() -> list[str]:
-    """The sweepable contour-distance parameters, as written in a space."""
-    names = [f"{p}.{slot}" for p in PAIR_PARAMS for slot in ("seed", "fg")]
-    return names + list(SCALAR_PARAMS)
+def _table(decoder: str) -> dict[str, Any]:
+    if decoder not in DECODER_KWARGS:
+        raise VolsegError(f"unknown decoder {decoder!r}; valid: {', '.join(DECODER_KWARGS)}.")
+    return DECODER_KWARGS[decoder]
 
 
-def _values(name: str, spec: Any) -> list[Any]:
+def _is_pair(decoder: str, name: str) -> bool:
+    return _table(decoder)[name].rules.get("length") == 2 and name != "channels"
+
+
+def _is_whole(decoder: str, name: str) -> bool:
+    hint = _table(decoder)[name].hint
+    return hint is int
+
+
+def parameter_names(decoder: str = "contour_distance") -> list[str]:
+    """The sweepable parameters of ``decoder``, as written in a space."""
+    names = []
+    for name, p in _table(decoder).items():
+        if name in ("channels", "channel", "parallel", "levels"):
+            continue  # which map, and how fast: not decoder settings to tune
+        if _is_pair(decoder, name):
+            names += [f"{name}.seed", f"{name}.fg"]
+        elif p.hint in (int, float, bool) or "choices" in p.rules or "float" in str(p.hint):
+            names.append(name)
+    return names
+
+
+def _values(name: str, spec: Any, *, whole: bool) -> list[Any]:
     if isinstance(spec, Mapping):
-        unknown = set(spec) - {"low", "high", "num"}
-        if unknown or not {"low", "high", "num"} <= set(spec):
+        if set(spec) != {"low", "high", "num"}:
             raise VolsegError(
                 f"tune parameter `{name}` must be a list of values or {{low, high, num}}, "
                 f"got keys {sorted(spec)}."
@@ -40,7 +70,7 @@ def _values(name: str, spec: Any) -> list[Any]:
         values = [spec]
     if not values:
         raise VolsegError(f"tune parameter `{name}` has no values.")
-    if name.split(".")[0] in SCALAR_PARAMS:
+    if whole:
         bad = [v for v in values if v is None or int(v) != v or int(v) < 0]
         if bad:
             raise VolsegError(f"tune parameter `{name}` takes whole numbers >= 0, got {bad[0]!r}.")
@@ -48,26 +78,40 @@ def _values(name: str, spec: Any) -> list[Any]:
     return values
 
 
-def normalise_space(space: Mapping[str, Any]) -> dict[str, list[Any]]:
-    """Check names and expand value specs into lists, keeping the given order."""
+def normalise_space(
+    space: Mapping[str, Any], decoder: str = "contour_distance"
+) -> dict[str, list[Any]]:
+    """Check names against ``decoder``'s options and expand value specs into lists."""
     if not space:
         raise VolsegError("the tune space is empty: give at least one parameter to sweep.")
+    valid = parameter_names(decoder)
     out: dict[str, list[Any]] = {}
-    valid = parameter_names()
     for name, spec in space.items():
         base, _, slot = str(name).partition(".")
-        ok = (base in SCALAR_PARAMS and not slot) or (base in PAIR_PARAMS and slot in PAIR_SLOTS)
-        if not ok:
-            import difflib
-
+        table = _table(decoder)
+        pair = base in table and _is_pair(decoder, base)
+        ok = base in table and ((pair and slot in PAIR_SLOTS) or (not pair and not slot))
+        if not ok or (not slot and base not in valid):
             hint = difflib.get_close_matches(str(name), valid, n=1)
             tip = f"; did you mean `{hint[0]}`?" if hint else f"; valid: {', '.join(valid)}"
-            raise VolsegError(f"unknown tune parameter `{name}`{tip}")
+            raise VolsegError(f"unknown tune parameter `{name}` for decoder {decoder}{tip}")
         key = f"{base}.{'seed' if PAIR_SLOTS[slot] == 0 else 'fg'}" if slot else base
         if key in out:
             raise VolsegError(f"tune parameter `{key}` is given twice.")
-        out[key] = _values(key, spec)
+        out[key] = _values(key, spec, whole=_is_whole(decoder, base))
     return out
+
+
+def decoder_defaults(decoder: str) -> dict[str, Any]:
+    """The keyword defaults of the decoder function itself (the one source of its defaults)."""
+    from volseg.decode.registry import DECODERS
+
+    sig = inspect.signature(DECODERS[decoder])
+    return {
+        p.name: p.default
+        for p in sig.parameters.values()
+        if p.kind is p.KEYWORD_ONLY and p.default is not p.empty
+    }
 
 
 def apply_setting(base: Mapping[str, Any], setting: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,88 +1,106 @@
-"""Decoder threshold sweeps that reuse work across settings.
+"""Decoder sweeps: score every setting of any decoder against ground truth, pick the best.
 
-A full decode per setting repeats most of its work: settings that share seed thresholds share
-seeds, settings that share foreground thresholds share the foreground, and settings that differ
-only in ``min_instance_size`` share the whole flood. The sweep computes each of those once,
-floods each distinct (seeds, foreground) pair once, in parallel over threads (the numba and
-cc3d kernels release the GIL), and scores every result from one contingency table.
+One machine for every decoder in :data:`volseg.decode.registry.DECODERS`: settings are
+expanded from the space, settings whose thresholds lie outside the maps' value range are
+reported and skipped (:mod:`volseg.tune.ranges`), the rest are decoded sharing common work
+(:mod:`volseg.tune.floods`), and each result is scored from one contingency table with every
+named score of :mod:`volseg.metrics.objectives`. The best setting is the best by the chosen
+objective (ties broken by scores that see background errors); a *degenerate* setting, one that
+labels (nearly) all of a substantial ground-truth background, never wins.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from volseg.decode.contour_distance import (
-    TERMS,
-    check_pair,
-    flood_height,
-    make_seeds,
-    split_channels,
-    threshold_mask,
-)
-from volseg.decode.postprocess import connected_components, kernel_connectivity, remove_small
-from volseg.decode.watershed import watershed
+from volseg.decode.postprocess import remove_small
 from volseg.errors import VolsegError
-from volseg.metrics import adapted_rand, contingency, voi
-from volseg.tune.space import apply_setting, expand, normalise_space
+from volseg.metrics import contingency
+from volseg.metrics.objectives import (
+    OBJECTIVES,
+    all_scores,
+    check_objective,
+    default_objective,
+    rank_key,
+)
+from volseg.tune.floods import POST, decode_groups, group_key
+from volseg.tune.ranges import channel_ranges, out_of_range, threshold_uses
+from volseg.tune.space import apply_setting, decoder_defaults, expand, normalise_space
 
-DEFAULTS: dict[str, Any] = {
-    "binary_threshold": (0.9, 0.85),
-    "contour_threshold": (0.8, None),
-    "distance_threshold": (0.5, 0.0),
-    "min_seed_size": 32,
-    "min_instance_size": 0,
-    "mode": "watershed",
-    "connectivity": 6,
-    "seed_connectivity": 26,
-    "contour_ridge": False,
-}
-METRICS = {"adapted_rand": "are", "voi": "voi"}
+#: A setting that labels at least this share of the gt background is degenerate ...
+DEGENERATE_LABELLED = 0.995
+#: ... when the gt background is at least this share of the scored voxels.
+DEGENERATE_BACKGROUND = 0.05
 
 
 @dataclass
 class SweepResult:
-    """Scores of every setting and the best decoder parameters."""
+    """Scores of every setting and the best decoder parameters.
+
+    ``rows`` hold the swept values then the scores (or ``skipped`` with the reason);
+    ``metric``/``metric_reason`` name the objective and why it was used.
+    """
 
     rows: list[dict[str, Any]]
     names: list[str]
     best_params: dict[str, Any]
     best_row: dict[str, Any]
     metric: str
+    metric_reason: str
+    decoder: str
     seconds: float
     work: dict[str, int] = field(default_factory=dict)
 
-
-def _thresholds(params: Mapping[str, Any]) -> dict[str, Any]:
-    return {t: check_pair(t, params.get(f"{t}_threshold")) for t in TERMS}
-
-
-def _key(params: Mapping[str, Any], which: int) -> tuple:
-    th = _thresholds(params)
-    key = tuple(None if th[t] is None else th[t][which] for t in TERMS)
-    return key + ((int(params["min_seed_size"]),) if which == 0 else ())
+    @property
+    def scored(self) -> list[dict[str, Any]]:
+        """Rows that were decoded and scored (not skipped)."""
+        return [r for r in self.rows if not r.get("skipped")]
 
 
-def _score(labels: np.ndarray, gt: np.ndarray, mask: np.ndarray | None) -> dict[str, float]:
-    table = contingency(labels, gt, mask=mask)
-    are, precision, recall = adapted_rand(labels, gt, mask=mask, table=table)
-    split, merge = voi(labels, gt, mask=mask, table=table)
-    n = int(np.count_nonzero(np.unique(labels)))
-    return {
-        "are": float(are),
-        "precision": float(precision),
-        "recall": float(recall),
-        "voi_split": float(split),
-        "voi_merge": float(merge),
-        "voi": float(split + merge),
-        "n_instances": n,
-    }
+def is_degenerate(table: Any) -> bool:
+    """Whether a segmentation labels (nearly) all of a substantial ground-truth background."""
+    bg = table.gt_ids == 0
+    n_bg = float(table.counts[bg].sum())
+    if n_bg < DEGENERATE_BACKGROUND * max(table.n_voxels, 1):
+        return False
+    labelled = float(table.counts[bg & (table.seg_ids != 0)].sum())
+    return labelled >= DEGENERATE_LABELLED * n_bg
+
+
+def _check_inputs(maps: np.ndarray, gt: np.ndarray, mask: Any) -> None:
+    if maps.ndim != 4:
+        raise VolsegError(f"maps must be (c, z, y, x), got shape {maps.shape}.")
+    if gt.shape != maps.shape[1:]:
+        raise VolsegError(
+            f"ground truth shape {gt.shape} does not match the maps' spatial shape "
+            f"{maps.shape[1:]}."
+        )
+    if gt.dtype.kind not in "uib":
+        raise VolsegError(f"ground truth must hold integer labels, got {gt.dtype}.")
+    if mask is not None and np.shape(mask) != gt.shape:
+        raise VolsegError(f"mask shape {np.shape(mask)} does not match the maps {gt.shape}.")
+
+
+def choose_metric(metric: str | None, gt: np.ndarray, mask: Any) -> tuple[str, str]:
+    """The objective to use and the reason, given or by the ground truth's background share."""
+    scored = gt if mask is None else gt[np.asarray(mask, dtype=bool)]
+    share = float(np.count_nonzero(scored == 0)) / max(scored.size, 1)
+    if metric is None:
+        return default_objective(share)
+    check_objective(metric)
+    if gt.dtype == bool and not metric.startswith(("fg_", "are_with")):
+        raise VolsegError(
+            f"metric `{metric}` needs instance labels, but the ground truth is a semantic "
+            "(boolean) mask; use fg_iou or fg_dice, or give instance labels."
+        )
+    return metric, "given"
 
 
 def sweep(
@@ -90,105 +108,93 @@ def sweep(
     gt: np.ndarray,
     space: Mapping[str, Any],
     *,
+    decoder: str = "contour_distance",
     mask: np.ndarray | None = None,
     base_params: Mapping[str, Any] | None = None,
-    channels: Sequence[int | None] = (0, 1, 2),
+    metric: str | None = None,
+    min_size: int = 0,
     method: str = "grid",
     num_samples: int | None = None,
     seed: int = 0,
     workers: int | None = None,
-    metric: str = "adapted_rand",
 ) -> SweepResult:
-    """Score contour-distance decoder settings against ground truth.
+    """Score settings of ``decoder`` on ``maps`` against ``gt``; return all rows and the best.
 
     Args:
-        maps: float maps (c, z, y, x) as for :func:`volseg.decode.contour_distance`.
+        maps: float maps (c, z, y, x), as the decoder takes them.
         gt: ground-truth instance labels (z, y, x).
         space: swept parameters, e.g. ``{"binary_threshold.seed": [0.8, 0.9],
             "min_instance_size": {"low": 0, "high": 200, "num": 3}}``.
+        decoder: a name of :data:`volseg.decode.registry.DECODERS`.
         mask: optional boolean evaluation mask.
-        base_params: decoder kwargs for everything not swept (defaults as the decoder's).
-        channels: channel index of (binary, contour, distance).
+        base_params: decoder options not swept (the decoder's own defaults otherwise).
+        metric: objective name (:data:`volseg.metrics.objectives.OBJECTIVES`); None picks the
+            default by the ground truth's background share.
+        min_size: instances below this many voxels are left out of matching and AP.
         method: "grid" or "random" (``num_samples`` settings drawn from the grid).
+        seed: random seed for ``method="random"``.
         workers: threads (default: all cores).
-        metric: "adapted_rand" (lowest ARE wins) or "voi" (lowest split + merge wins).
 
     Returns:
         A :class:`SweepResult`; rows are in setting order.
+
+    Raises:
+        VolsegError: bad space, shapes or metric; every setting out of range or degenerate.
     """
     start = time.perf_counter()
-    if metric not in METRICS:
-        raise VolsegError(f"metric must be one of {sorted(METRICS)}, got {metric!r}.")
-    ch = split_channels(maps, channels)
     gt = np.asarray(gt)
-    shape = next(a.shape for a in (ch.binary, ch.contour, ch.distance) if a is not None)
-    if gt.shape != shape:
-        raise VolsegError(f"ground truth shape {gt.shape} does not match the maps {shape}.")
-    if mask is not None and np.shape(mask) != shape:
-        raise VolsegError(f"mask shape {np.shape(mask)} does not match the maps {shape}.")
-    names_space = normalise_space(space)
-    base = {**DEFAULTS, **dict(base_params or {})}
+    _check_inputs(maps, gt, mask)
+    metric, reason = choose_metric(metric, gt, mask)
+    names_space = normalise_space(space, decoder)
+    base = {**decoder_defaults(decoder), **dict(base_params or {})}
     settings = expand(names_space, method=method, num_samples=num_samples, seed=seed)
     params = [apply_setting(base, s) for s in settings]
-    if base["mode"] not in ("watershed", "cc"):
-        raise VolsegError(f"mode must be 'watershed' or 'cc', got {base['mode']!r}.")
-    workers = workers or os.cpu_count() or 1
-    is_cc = base["mode"] == "cc"
-
-    seed_keys = {} if is_cc else {_key(p, 0): p for p in params}
-    fg_keys = {_key(p, 1): p for p in params}
-    groups: dict[tuple, list[int]] = {}
-    for i, p in enumerate(params):
-        groups.setdefault((None if is_cc else _key(p, 0), _key(p, 1)), []).append(i)
-    height = None if is_cc else flood_height(ch, contour_ridge=bool(base["contour_ridge"]))
-
-    def seeds_for(p: Mapping[str, Any]) -> np.ndarray:
-        sm = threshold_mask(ch, _thresholds(p), 0)
-        if sm is None:
-            raise VolsegError("watershed mode needs at least one active seed threshold.")
-        return make_seeds(
-            sm, min_seed_size=int(p["min_seed_size"]), connectivity=int(p["seed_connectivity"])
+    uses = [threshold_uses(decoder, p) for p in params]
+    ranges = channel_ranges(maps, [u[1] for us in uses for u in us])
+    skipped = {i: why for i, us in enumerate(uses) if (why := out_of_range(us, ranges))}
+    live = [i for i in range(len(params)) if i not in skipped]
+    if not live:
+        first = next(iter(skipped.values()))
+        raise VolsegError(
+            f"every one of the {len(params)} settings puts a threshold outside the maps' value "
+            f"range (e.g. {first}); choose values inside it."
         )
+    workers = workers or os.cpu_count() or 1
+    flooded, work = decode_groups(maps, decoder, [params[i] for i in live], workers=workers)
 
-    def fg_for(p: Mapping[str, Any]) -> np.ndarray:
-        fg = threshold_mask(ch, _thresholds(p), 1)
-        return np.ones(shape, dtype=bool) if fg is None else fg
+    def score(i: int) -> dict[str, Any]:
+        labels = remove_small(flooded[group_key(params[i])], min_size=int(params[i].get(POST, 0)))
+        table = contingency(labels, gt, mask=mask)
+        return {**all_scores(table, min_size=min_size), "degenerate": is_degenerate(table)}
 
-    rows: list[dict[str, Any] | None] = [None] * len(params)
+    rows: list[dict[str, Any]] = [{**s} for s in settings]
+    cache: dict[tuple, dict[str, Any]] = {}
+    keys = {i: (group_key(params[i]), int(params[i].get(POST, 0))) for i in live}
+    todo = {keys[i]: i for i in live}
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        seeds = dict(zip(seed_keys, pool.map(seeds_for, seed_keys.values()), strict=True))
-        fgs = dict(zip(fg_keys, pool.map(fg_for, fg_keys.values()), strict=True))
-
-        def run_group(item: tuple[tuple, list[int]]) -> None:
-            (sk, fk), members = item
-            p0 = params[members[0]]
-            if is_cc:
-                flooded = connected_components(fgs[fk], connectivity=int(p0["seed_connectivity"]))
-            else:
-                conn = kernel_connectivity(int(p0["connectivity"]), len(shape))
-                flooded = watershed(height, seeds[sk], mask=fgs[fk], connectivity=conn)
-            by_size: dict[int, dict[str, float]] = {}
-            for i in members:
-                size = int(params[i]["min_instance_size"])
-                if size not in by_size:
-                    by_size[size] = _score(remove_small(flooded, min_size=size), gt, mask)
-                rows[i] = {**settings[i], **by_size[size]}
-
-        list(pool.map(run_group, groups.items()))
-
-    key = METRICS[metric]
-    best = min(range(len(rows)), key=lambda i: (rows[i][key], rows[i]["voi"], i))
+        cache = dict(zip(todo, pool.map(score, todo.values()), strict=True))
+    for i in live:
+        rows[i].update(cache[keys[i]], skipped="")
+    for i, why in skipped.items():
+        rows[i]["skipped"] = why
+    fair = [i for i in live if not rows[i]["degenerate"]]
+    if not fair:
+        raise VolsegError(
+            f"every scored setting labels all of the ground-truth background ({len(live)} "
+            "settings); raise the foreground thresholds."
+        )
+    best = min(fair, key=lambda i: (rank_key(rows[i], metric), i))
     return SweepResult(
-        rows=rows,  # type: ignore[arg-type]
+        rows=rows,
         names=list(names_space),
         best_params=params[best],
-        best_row=rows[best],  # type: ignore[arg-type]
+        best_row=rows[best],
         metric=metric,
+        metric_reason=reason,
+        decoder=decoder,
         seconds=time.perf_counter() - start,
-        work={
-            "settings": len(params),
-            "seed_sets": len(seed_keys),
-            "foregrounds": len(fg_keys),
-            "floods": len(groups),
-        },
+        work={"settings": len(params), "skipped": len(skipped), "scored": len(todo), **work},
     )
+
+
+__all__ = ["OBJECTIVES", "SweepResult", "is_degenerate", "sweep"]
