@@ -102,37 +102,46 @@ def row_contour_distance(case: Any) -> Row:
     )
 
 
-def row_sweep(case: Any) -> Row:
-    from volseg.decode import contour_distance
-    from volseg.metrics import adapted_rand
+def _sweep_row(case: Any, decoder: str, space: dict, base: dict) -> Row:
+    """One sweep against one full decode + the same scores per setting (the reference)."""
+    from volseg.decode.registry import decode
+    from volseg.metrics import contingency
+    from volseg.metrics.objectives import all_scores
     from volseg.tune import sweep
+    from volseg.tune.space import apply_setting, decoder_defaults
 
     maps, gt = maps_of(case), case.labels
-    contour_distance(maps, **PARAMS)  # warm-up (compilation)
+    decode(maps, decoder, base)  # warm-up (compilation)
     start = time.perf_counter()
-    result = sweep(maps, gt, SPACE, base_params=PARAMS)
+    result = sweep(maps, gt, space, decoder=decoder, base_params=base)
     t = time.perf_counter() - start
     start = time.perf_counter()
     worst = 0.0
-    for row, params in zip(result.rows, _settings(result), strict=True):
-        are, _, _ = adapted_rand(contour_distance(maps, **params), gt)
-        worst = max(worst, abs(are - row["are"]))
+    full = {**decoder_defaults(decoder), **base}
+    for row in result.scored:
+        params = apply_setting(full, {k: row[k] for k in result.names})
+        scores = all_scores(contingency(decode(maps, decoder, params), gt))
+        worst = max(worst, max(abs(scores[k] - row[k]) for k in scores))
     t_ref = time.perf_counter() - start
-    n = len(result.rows)
+    n = len(result.scored)
     return Row(
-        name=f"sweep, {n} settings",
+        name=f"sweep {decoder}, {n} settings",
         volseg_s=t,
         reference_s=t_ref,
-        reference=f"{n} full decodes + ARE",
+        reference=f"{n} full decodes + the same scores",
         peak_mb=0.0,
-        agree=f"max |ARE diff| {worst:.1e}; {result.work['floods']} floods; bar <= 30 s",
+        agree=f"max score diff {worst:.1e}; {result.metric}; bar <= 30 s",
         bar=None,
         passed=worst <= 1e-12 and t <= 30.0,
-        details={"seconds": t, "work": result.work, "max_are_diff": worst},
+        details={"seconds": t, "work": result.work, "max_score_diff": worst},
     )
 
 
-def _settings(result: Any) -> list[dict[str, Any]]:
-    from volseg.tune.space import apply_setting
+def row_sweep(case: Any) -> Row:
+    return _sweep_row(case, "contour_distance", SPACE, PARAMS)
 
-    return [apply_setting(PARAMS, {k: r[k] for k in result.names}) for r in result.rows]
+
+def row_sweep_cc(case: Any) -> Row:
+    space = {"threshold": [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8],
+             "connectivity": [6, 26], "min_instance_size": [0, 100, 1000]}  # fmt: skip
+    return _sweep_row(case, "cc", space, {})

@@ -34,7 +34,7 @@ from _common import (
     print_table,
     write_json,
 )
-from _decode_pipeline import row_contour_distance, row_sweep
+from _decode_pipeline import row_contour_distance, row_sweep, row_sweep_cc
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 NEUROPROOF = DATA / "neuroproof_training_sample2" / "volume.h5"
@@ -190,6 +190,7 @@ ROWS: list[Callable[[Case], Row]] = [
     row_watershed_fast_mask_parallel,
     row_contour_distance,
     row_sweep,
+    row_sweep_cc,
 ]
 
 
