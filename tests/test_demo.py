@@ -12,14 +12,22 @@ from volseg.demo import run
 def test_demo_runs_end_to_end(tmp_path):
     metrics = run(tmp_path / "demo", minutes=0.05)
     out = tmp_path / "demo"
-    for name in ("report.md", "metrics.json", "thresholds.json", "sweep.csv", "sweep_are.png",
+    for name in ("report.md", "metrics.json", "sweep.csv", "sweep_heatmap.png",
                  "slices.png", "labels.zarr", "predictions.zarr"):  # fmt: skip
         assert (out / name).exists(), name
     saved = json.loads((out / "metrics.json").read_text())
-    assert saved["adapted_rand_error"] == pytest.approx(metrics["adapted_rand_error"])
-    assert 0.0 <= saved["adapted_rand_error"] <= 1.0
+    # one thresholds.json, in the run's checkpoint folder, recording everything the decode needs
+    (tuned,) = out.glob("runs/*/*/checkpoints/thresholds.json")
+    assert saved["sweep"]["thresholds"] == str(tuned) and not (out / "thresholds.json").exists()
+    assert json.loads(tuned.read_text())["params"]["channels"] == [0, None, None]
+    assert saved["sweep"]["metric"] == "f1@0.5"  # mitochondria are sparse: FPs must cost
+    ar = saved["adapted_rand_with_bg"]
+    assert ar["are"] == pytest.approx(metrics["adapted_rand_with_bg"]["are"])
+    assert 0.0 <= ar["are"] <= 1.0
     assert "second half of the held-out z-range" in saved["evaluated_on"]
-    assert "volseg view" in (out / "report.md").read_text()
+    report = (out / "report.md").read_text()
+    assert "volseg view" in report and "segmentation foreground IoU" in report
+    assert "AP (MitoEM)" in report and "map threshold" in report
 
 
 def test_demo_rejects_a_non_positive_budget(capsys):

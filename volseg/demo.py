@@ -54,7 +54,7 @@ def plan_for(out: Path, *, seed: int) -> Plan:
             ],  # fmt: skip
             (0, None, None),
             {
-                "binary_threshold.seed": [0.6, 0.75, 0.9],
+                "binary_threshold.seed": [0.5, 0.7, 0.9],
                 "binary_threshold.fg": [0.3, 0.4, 0.5],
                 "min_instance_size": [0, 1000, 4000],
             },  # fmt: skip
