@@ -1,6 +1,7 @@
 import json
 
 import h5py
+import numpy as np
 import pytest
 
 from tests.decode.oracle import ball_labels, oracle_maps
@@ -122,3 +123,60 @@ def test_existing_output_is_not_replaced(case, tmp_path, capsys):
     assert code == 2
     assert open_volume(out).numpy().max() == 2
     assert run(["decode", str(pred), "--out", str(out), "--overwrite"], capsys)[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--metric", "dice"], "unknown metric `dice`"),
+        (["--metric", "adapted_rand"], "ambiguous"),
+        (["--binary-threshold", "0.9,-0.5", "--space", "{space}"], "every one of the 2 settings"),
+        (["--gt", "{small}"], "has shape"),
+    ],
+)
+def test_bad_sweeps_exit_2_with_one_sentence(case, tmp_path, capsys, extra, message):
+    _, pred, gt_path, _ = case
+    space = tmp_path / "space.yaml"
+    space.write_text("binary_threshold.fg: [-0.5, -0.2]\n")
+    small = tmp_path / "small.h5"
+    with h5py.File(small, "w") as f:
+        f["gt"] = np.zeros((3, 4, 5), np.uint8)
+    args = [a.format(space=space, small=f"{small}:gt") for a in extra]
+    if "--gt" not in args:
+        args += ["--gt", gt_path]
+    code, _, err = run(["decode", str(pred), "--sweep", "thresholds", *args], capsys)
+    assert code == 2 and message in err, err
+    assert err.startswith("volseg: error:") and err.count("\n") == 1
+
+
+def test_semantic_ground_truth_with_an_instance_metric_exits_2(case, tmp_path, capsys):
+    _, pred, _, gt = case
+    path = tmp_path / "sem.h5"
+    with h5py.File(path, "w") as f:
+        f["gt"] = gt > 0
+    code, _, err = run(["decode", str(pred), "--sweep", "thresholds", "--gt", f"{path}:gt",
+                        "--metric", "f1@0.5"], capsys)  # fmt: skip
+    assert code == 2 and "needs instance labels" in err
+
+
+def test_tuned_settings_never_reach_other_maps_silently(case, tmp_path, capsys):
+    """Issue 14 row 6: a sweep of 3-channel maps, then a decode of a 2-channel prediction in the
+    same folder, and of another 3-channel prediction there."""
+    run_dir, pred, gt_path, gt = case
+    code, _, err = run(["decode", str(pred), "--sweep", "thresholds", "--gt", gt_path], capsys)
+    assert code == 0, err
+    two = run_dir / "two.zarr"
+    write_volume(two, oracle_maps(gt)[:2], voxel_size=(30, 8, 8), kind="maps",
+                 attrs=describe(["b", "c"]))  # fmt: skip
+    code, _, err = run(["decode", str(two), "--out", str(tmp_path / "l2.zarr")], capsys)
+    assert code == 2 and "tuned on maps with 3 channels but the maps" in err
+    assert not (tmp_path / "l2.zarr").exists()
+    other = run_dir / "other.zarr"
+    write_volume(other, oracle_maps(gt), voxel_size=(30, 8, 8), kind="maps",
+                 attrs=describe(["b", "c", "d"]))  # fmt: skip
+    code, out, err = run(["decode", str(other), "--out", str(tmp_path / "l3.zarr")], capsys)
+    assert code == 0 and "were tuned on" in err and str(pred) in err
+    code, out, err = run(["decode", str(two), "--out", str(tmp_path / "l4.zarr"),
+                          "--no-thresholds", "--channels", "0,1,-",
+                          "--distance-threshold", "none"], capsys)  # fmt: skip
+    assert code == 0, err
