@@ -168,14 +168,16 @@ def redecode(
 ) -> Redecoded:
     """Decode ``maps`` with ``contour_distance(**params)``; score it against ``gt`` if given.
 
-    Scores are the adapted Rand error, precision and recall of
-    :func:`volseg.metrics.adapted_rand`, from the same contingency table as the errors layer.
+    Scores are every named score of :func:`volseg.metrics.objectives.all_scores` (adapted Rand
+    with background ignored and counted, F1 and AP, the segmentation's foreground IoU...), from
+    the same contingency table as the errors layer.
 
     Raises:
         VolsegError: bad parameters, or ``gt`` of a different shape than the maps.
     """
     from volseg.decode import decode
-    from volseg.metrics import adapted_rand, contingency
+    from volseg.metrics import contingency
+    from volseg.metrics.objectives import all_scores, count_instances
 
     start = time.perf_counter()
     labels = decode(maps, DECODER, params)
@@ -187,10 +189,9 @@ def redecode(
                 f"the ground truth {gt.shape} and the maps {labels.shape} differ in shape."
             )
         table = contingency(labels, gt)
-        are, precision, recall = adapted_rand(table=table)
-        scores = {"are": are, "precision": precision, "recall": recall}
+        scores = all_scores(table)
         errors = error_labels(labels, gt, min_overlap=min_overlap, table=table)
-    n = int(labels.max()) if labels.size else 0
+    n = count_instances(labels)
     return Redecoded(labels, errors, scores, n, time.perf_counter() - start)
 
 
@@ -199,7 +200,11 @@ def describe_result(result: Redecoded) -> str:
     text = f"{result.n_instances} instances in {result.seconds:.2f} s"
     if result.scores is not None:
         s = result.scores
-        text += f"\nARE {s['are']:.4f}  precision {s['precision']:.4f}  recall {s['recall']:.4f}"
+        text += (
+            f"\nF1@0.5 {s['f1@0.5']:.3f}  seg. foreground IoU {s['fg_iou']:.3f}"
+            f"\nARE {s['are_ignore_bg']:.4f} (bg ignored; precision {s['precision']:.4f}, "
+            f"recall {s['recall']:.4f})  ARE {s['are_with_bg']:.4f} (bg counted)"
+        )
     return text
 
 
