@@ -2,6 +2,7 @@
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,7 +12,7 @@ from tests.infer.predict_fixtures import tiny_checkpoint, tiny_config, tiny_imag
 from volseg.decode import decode
 from volseg.decode.postprocess import connected_components
 from volseg.errors import VolsegError
-from volseg.infer.segment import decoder_settings, metrics_path, segment
+from volseg.infer.segment import canonical, decoder_settings, metrics_path, segment
 from volseg.io import is_complete, open_volume, write_volume
 from volseg.metrics.evaluate import evaluate_paths
 
@@ -114,3 +115,21 @@ def test_finished_outputs_and_bad_input_are_refused(setup, tmp_path):
         segment(cfg, other, image_path, out, say=lambda _: None)
     summary = segment(cfg, other, image_path, out, overwrite=True, say=lambda _: None)
     assert is_complete(summary["out"], "labels/segmentation")
+
+
+@pytest.mark.slow
+def test_a_rerun_with_a_relative_image_path_resumes(setup, tmp_path, monkeypatch):
+    """Issue 14 row 5: resume by meaning, not by spelling."""
+    cfg, checkpoint, image_path, _, _ = setup
+    out = tmp_path / "seg.zarr"
+    segment(cfg, checkpoint, image_path, out, say=lambda _: None)
+    shutil.rmtree(out / "labels" / "segmentation")  # as if killed while decoding
+    image = Path(image_path.split(":")[0])
+    monkeypatch.chdir(image.parent)
+    relative = image_path.replace(str(image), image.name)
+    assert relative != image_path and not Path(relative.split(":")[0]).is_absolute()
+    lines = []
+    segment(cfg, checkpoint, relative, out, say=lines.append)
+    assert any(line.startswith("maps: kept") for line in lines), lines
+    assert canonical(relative) == canonical(image_path)
+    assert canonical("elsewhere.zarr") != canonical(image_path)

@@ -44,6 +44,19 @@ def decoder_settings(cfg: Any, checkpoint: str | os.PathLike) -> tuple[str, dict
     return chosen.name, chosen.params, chosen.source
 
 
+def canonical(spec: Any) -> Any:
+    """A volume path compared by meaning: ``(format, resolved container, key)``, so a relative
+    and an absolute spelling of the same image resume the same run."""
+    if not isinstance(spec, str | os.PathLike):
+        return spec
+    try:
+        loc = locate_for_write(spec)
+    except VolsegError:
+        return str(spec)
+    target = Path(loc.target).resolve() if isinstance(loc.target, Path) else loc.target
+    return (loc.fmt, str(target), (loc.key or "").strip("/"))
+
+
 def metrics_path(out: str | os.PathLike) -> Path:
     """Where the scores go: ``OUT.metrics.json`` beside ``OUT.zarr``."""
     root = locate_for_write(out).target
@@ -102,7 +115,7 @@ def _predict(cfg: Any, checkpoint: Any, image: Any, maps_out: str, *, client: An
         recorded = maps.attrs.get("prediction") or {}
         wanted = {"checkpoint": str(Path(checkpoint).resolve()), "image": str(image)}
         for key, value in wanted.items():
-            if recorded.get(key) != value:
+            if canonical(recorded.get(key)) != canonical(value):
                 raise VolsegError(
                     f"{maps_out} holds maps of {key} {recorded.get(key)}, not {value}; pass "
                     "--overwrite to predict again."
