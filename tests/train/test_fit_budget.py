@@ -178,3 +178,24 @@ def test_real_clock_with_a_sleep_in_the_step(
     # early: the schedule is then within a hair of min_lr (1 % of the way down from the peak).
     assert MIN_LR <= rows[-1]["train/lr"] <= MIN_LR + 0.01 * (1e-3 - MIN_LR)
     assert load_checkpoint(out / "checkpoints" / "last.pt")["step"] == rows[-1]["step"]
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:Detected call of")
+def test_setup_longer_than_the_budget_still_leaves_a_model(
+    vesicle_zarr: Path, tmp_path: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from volseg.train import setup
+
+    make_data = setup.make_data
+
+    def slow_make_data(*args, **kwargs):
+        clock.t += 2 * BUDGET
+        return make_data(*args, **kwargs)
+
+    monkeypatch.setattr(setup, "make_data", slow_make_data)
+    notes: list[str] = []
+    out = train(vesicle_zarr, tmp_path, clock, echo=notes.append)
+    assert load_checkpoint(out / "checkpoints" / "last.pt")["step"] == 1  # one step, then stop
+    assert (out / "checkpoints" / "best.pt").is_file()
+    assert "0:02:02 of max_time 0:01:00 used, none left" in notes[-1]

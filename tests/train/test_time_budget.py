@@ -50,7 +50,12 @@ def test_state_round_trip_counts_earlier_time(clock: FakeClock) -> None:
     b.record("patch validation", 12.0)
     assert b.describe() == "0:10:00 of max_time 1:00:00 used, 0:50:00 left"
     state = b.state_dict()
-    assert state == {"seconds": 3600.0, "used": 600.0, "costs": {"patch validation": 12.0}}
+    assert state == {
+        "seconds": 3600.0,
+        "used": 600.0,
+        "costs": {"patch validation": 12.0},
+        "step_seconds": 0.0,
+    }
     clock.t += 5000  # another process, later
     resumed = TimeBudget(3600.0)
     resumed.load_state_dict(state)
@@ -58,6 +63,22 @@ def test_state_round_trip_counts_earlier_time(clock: FakeClock) -> None:
     assert resumed.elapsed() == 660.0 and resumed.reserve() == 12.0
     clock.t += 3000
     assert resumed.describe() == "1:01:00 of max_time 1:00:00 used, none left"
+
+
+def test_after_step_looks_one_step_ahead(clock: FakeClock) -> None:
+    b = TimeBudget(10.0)
+    clock.t += 3  # set-up
+    b.new_epoch()
+    clock.t += 2
+    assert b.after_step() == pytest.approx((5 + 2) / 10)  # the next step ends at 7 s
+    assert b.step_seconds == 2.0
+    clock.t += 1
+    assert b.after_step() == pytest.approx((6 + 1) / 10)  # steps got faster: 1 s ahead
+    clock.t += 4  # validation: not a step
+    b.new_epoch()
+    clock.t += 1
+    assert b.after_step() == 1.0 and b.fraction() == 1.0  # 12 s by the next step: capped
+    assert b.state_dict()["step_seconds"] == 1.0
 
 
 def test_helpers_without_a_budget() -> None:

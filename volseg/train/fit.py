@@ -105,10 +105,12 @@ def fit(
         if ckpt is not None:
             s.restore(ckpt)
             note(f"resumed from {ckpt_path} at epoch {s.epoch}, step {s.step}")
+            recorded = (ckpt.get("extra") or {}).get("budget")
             if s.budget is not None:
-                recorded = (ckpt.get("extra") or {}).get("budget") is not None
                 fresh = "" if recorded else " (the checkpoint recorded none: counted from now)"
                 note(f"time budget: {s.budget.describe()}{fresh}")
+            elif recorded:
+                note("the run had a max_time, this config has none: the schedule follows the steps")
         elif loaded is not None:
             note(f"initial weights from {loaded[0]}: {loaded[1]}")
         if ckpt is None and s.budget is not None:
@@ -197,7 +199,7 @@ def _run(s: Session, data: su.Data, *, progress: bool | None, note: Callable[[st
     if s.epoch >= max_epochs or (max_steps is not None and s.step >= max_steps):
         note(f"nothing to do: the run already finished {s.epoch} epoch(s), {s.step} step(s)")
         return
-    if _no_room(s):
+    if s.step > 0 and _no_room(s):  # a new run trains at least one step, whatever set-up took
         note(
             f"nothing to do: the time budget is spent ({s.budget.describe()}); raise "
             "optimization.max_time to train longer"
