@@ -4,8 +4,11 @@ The budget counts the wall time of the whole fit: set-up, training, validation, 
 and figures, as a SLURM walltime does; a resumed run adds the time recorded in its checkpoint.
 Training must stop early enough for the last validation and checkpoints to fit, so the budget
 keeps a *reserve*: the longest patch validation, whole-region validation and checkpoint/figure
-writing seen so far, added up (at most half the budget). A whole-region validation that has not
-run yet is not in the reserve, so the first one may overrun the budget by its own length.
+writing seen so far, added up (at most half the budget). A part that has not run yet (a first
+whole-region validation or figure, when the last epoch is the first to have one) is not in the
+reserve, so it may overrun the budget by its own length: set ``max_time`` a little below a hard
+walltime. Since the learning rate follows the clock, a budgeted run is not repeatable bit for
+bit (its resume continues the schedule, not the exact numbers).
 
 :meth:`TimeBudget.fraction` is the share of the training time used, ``elapsed / (max_time -
 reserve)``, capped at 1. After each optimizer step it looks one step ahead
