@@ -11,6 +11,7 @@ from torch import nn
 
 from volseg.errors import VolsegError
 from volseg.losses import build as build_loss
+from volseg.train import time_budget
 from volseg.train.loop import Trainable, TrainingStopped, is_oom, train_epoch
 from volseg.train.optim import Schedule
 
@@ -33,7 +34,7 @@ class Recorder:
 
 
 def session(
-    net: nn.Module, *, accum: int = 1, clip: float = 0.0, max_steps=None, every=1, limit=None
+    net: nn.Module, *, accum: int = 1, clip: float = 0.0, max_steps=None, every=1, budget=None
 ):
     from lightning.fabric import Fabric
 
@@ -67,8 +68,7 @@ def session(
         distributed=False,
         logger=Recorder(),
         run_dir="RUN",
-        time_limit=limit,
-        trained_seconds=0.0,
+        budget=budget,
     )
 
 
@@ -129,11 +129,15 @@ def test_max_steps_and_log_every() -> None:
     assert set(s.logger.rows[0][2]) >= {"train/loss", "train/lr", "train/binary/BCEWithLogitsLoss"}
 
 
-def test_time_limit_ends_the_epoch() -> None:
-    s = session(nn.Conv3d(1, 1, 1), limit=0.0)
-    result = train_epoch(s, batches(3), n_batches=3)
-    assert result.reached_limit and s.step == 1
-    s = session(nn.Conv3d(1, 1, 1), limit=1e6)
+def test_time_budget_ends_the_epoch(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = iter(float(t) for t in range(100))  # one second per reading
+    monkeypatch.setattr(time_budget, "CLOCK", lambda: next(clock))
+    s = session(nn.Conv3d(1, 1, 1), budget=time_budget.TimeBudget(4.0))  # started at 0
+    result = train_epoch(s, batches(5), n_batches=5)
+    # The epoch starts at 1 s, steps end at 2 s and 3 s; a third would end at 4 s: no room.
+    assert result.reached_limit and s.step == 2 and s.budget.step_seconds == 1.0
+    assert s.schedule.time_fraction == 1.0  # the loop hands the share used to the schedule
+    s = session(nn.Conv3d(1, 1, 1), budget=time_budget.TimeBudget(1e6))
     assert not train_epoch(s, batches(3), n_batches=3).reached_limit and s.step == 3
 
 

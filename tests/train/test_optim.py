@@ -123,3 +123,74 @@ def test_reduce_on_plateau_uses_validation_values() -> None:
     assert s.lr == pytest.approx(0.005)
     s.after_validation(None)  # not computed this epoch: ignored
     assert s.lr == pytest.approx(0.005)
+
+
+def cosine_lr(progress: float, *, lr=0.01, min_lr=1e-4, start=0.1, warmup=10 / 30) -> float:
+    """Independent closed form: linear warm-up over the first ``warmup`` share of the run from
+    ``start * lr`` to ``lr``, then half a cosine period down to ``min_lr``, flat after."""
+    if progress < warmup:
+        return lr * (start + (1 - start) * progress / warmup)
+    t = min(1.0, (progress - warmup) / (1 - warmup))
+    return min_lr + (lr - min_lr) * (1 + math.cos(math.pi * t)) / 2
+
+
+def timed_schedule(**kw) -> Schedule:
+    o = build_optimizer(param_groups(nn.Linear(1, 1), Log(), 0.0), opt())
+    return Schedule(
+        o, sched(**kw), lr=0.01, steps_per_epoch=5, total_steps=30, mode="min", timed=True
+    )
+
+
+@pytest.mark.filterwarnings("ignore:Detected call of")
+def test_timed_schedule_follows_the_clock_when_steps_lag() -> None:
+    s = timed_schedule()
+    assert s.lr == pytest.approx(cosine_lr(0.0))
+    for step, fraction in enumerate([0.05, 0.2, 0.34, 0.5, 0.7, 0.9, 0.99, 1.0], start=1):
+        s.after_step(fraction)
+        assert s.lr == pytest.approx(cosine_lr(max(step / 30, fraction)), rel=1e-9)
+    assert s.lr == pytest.approx(1e-4, rel=1e-12)  # the whole schedule, after 8 of 30 steps
+    s.after_step(1.0)
+    assert s.lr == pytest.approx(1e-4, rel=1e-12)  # and it stays at min_lr
+
+
+@pytest.mark.filterwarnings("ignore:Detected call of")
+def test_timed_schedule_follows_the_steps_when_they_lead() -> None:
+    timed = timed_schedule()
+    plain = Schedule(
+        build_optimizer(param_groups(nn.Linear(1, 1), Log(), 0.0), opt()), sched(),
+        lr=0.01, steps_per_epoch=5, total_steps=30, mode="min",
+    )  # fmt: skip
+    for step in range(1, 31):
+        timed.after_step(step / 40)  # the clock lags the steps: the step schedule as it was
+        plain.after_step()
+        assert timed.lr == plain.lr == pytest.approx(cosine_lr(step / 30), rel=1e-9)
+
+
+@pytest.mark.filterwarnings("ignore:Detected call of")
+def test_time_share_never_goes_back_and_is_restored() -> None:
+    s = timed_schedule(name="cosine")
+    s.after_step(0.8)
+    s.after_step(0.3)  # an earlier share cannot move the schedule back
+    assert s.time_fraction == 0.8
+    assert s.lr == pytest.approx(cosine_lr(0.8, warmup=0.0), rel=1e-9)
+    again = timed_schedule(name="cosine")
+    again.load_state_dict(s.state_dict())
+    assert again.time_fraction == 0.8
+    s.after_step(None)
+    again.after_step(None)
+    assert again.lr == s.lr == pytest.approx(cosine_lr(0.8, warmup=0.0), rel=1e-9)
+
+
+@pytest.mark.filterwarnings("ignore:Detected call of")
+def test_timed_step_schedule_and_untimed_schedules_ignore_the_clock() -> None:
+    s = timed_schedule(name="step")  # lr * 0.5 every 3 epochs of 5 steps
+    s.after_step(0.5)  # effective step 15 = epoch 3
+    assert s.lr == pytest.approx(0.005)
+    s.after_step(31 / 30)  # past the end: epoch 6
+    assert s.lr == pytest.approx(0.0025)
+    plain = Schedule(
+        build_optimizer(param_groups(nn.Linear(1, 1), Log(), 0.0), opt()), sched(),
+        lr=0.01, steps_per_epoch=5, total_steps=30, mode="min",
+    )  # fmt: skip
+    plain.after_step(0.9)  # without a budget the share changes nothing
+    assert plain.lr == pytest.approx(cosine_lr(1 / 30), rel=1e-9)

@@ -95,10 +95,16 @@ class EmaConfig:
 
 @dataclass
 class OptimizationConfig:
-    """Training length and optimiser; ``gradient_clip_val: 0`` disables clipping."""
+    """Training length and optimiser; ``gradient_clip_val: 0`` disables clipping.
+
+    ``max_time``: a wall-clock budget for the whole fit (validation and checkpoints included),
+    as seconds or ``HH:MM:SS`` / ``DD:HH:MM:SS`` (:mod:`volseg.config.duration`; read as seconds).
+    With it the step-driven schedules follow the larger of steps done / planned and budget used,
+    so they reach their end (``min_lr``) when training stops, however fast the steps go."""
 
     max_epochs: int = spec(100, lo=1)
     max_steps: int | None = spec(None, lo=1)
+    max_time: float | str | None = None  # checked and read as seconds by validate
     gradient_clip_val: float = spec(1.0, **NON_NEGATIVE)
     accumulate_grad_batches: int = spec(1, lo=1)
     precision: str = spec("32", choices=("32", "16-mixed", "bf16-mixed"))

@@ -44,6 +44,8 @@ def describe(hint: Any, rules: Mapping[str, Any] | None = None, *, plural: bool 
         (elem,) = typing.get_args(inner)
         size = f"{rules['length']} " if "length" in rules else ""
         return f"{'lists' if plural else 'a list'} of {size}{describe(elem, plural=True)}"
+    if typing.get_origin(inner) in (typing.Union, types.UnionType):
+        return " or ".join(describe(a, rules, plural=plural) for a in typing.get_args(inner))
     if typing.get_origin(inner) is dict or dataclasses.is_dataclass(inner):
         return "mappings" if plural else "a mapping"
     return "values" if plural else "a value"

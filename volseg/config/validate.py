@@ -10,6 +10,7 @@ from __future__ import annotations
 import typing
 from typing import Any
 
+from volseg.config.duration import parse_duration
 from volseg.config.schema_data import TARGET_KWARGS
 from volseg.config.schema_decode import DECODER_KWARGS
 from volseg.config.schema_run import (
@@ -127,6 +128,7 @@ def _check_component_keys(
 
 
 def _check_optimization(o: dict[str, Any], where: str) -> None:
+    o["max_time"] = parse_duration(o["max_time"], key="optimization.max_time", where=where)
     _check_component_keys(
         o["optimizer"], OptimizerConfig(), OPTIMIZER_KEYS, "optimization.optimizer", where
     )

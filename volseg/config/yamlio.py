@@ -1,8 +1,9 @@
-"""YAML reading: ``yaml.safe_load`` semantics, plus YAML 1.2 floats and duplicate-key errors.
+"""YAML reading: ``yaml.safe_load`` semantics, plus YAML 1.2 numbers and duplicate-key errors.
 
 PyYAML follows YAML 1.1, where ``1e-5`` (no dot) is a *string*; PyTorch Connectomics configs
-write ``smooth_nr: 1e-5``, so the loader also reads such scientific numbers as floats. A
-repeated key, which PyYAML silently resolves to the last value, is an error.
+write ``smooth_nr: 1e-5``, so the loader also reads such scientific numbers as floats. YAML 1.1
+also reads ``1:00:00:00`` as a base-60 number; here colon scalars stay strings, as in YAML 1.2.
+A repeated key, which PyYAML silently resolves to the last value, is an error.
 """
 
 from __future__ import annotations
@@ -16,7 +17,18 @@ from volseg.errors import VolsegError
 
 
 class _StrictSafeLoader(yaml.SafeLoader):
-    """SafeLoader (no arbitrary objects) with YAML 1.2 floats and no duplicate keys."""
+    """SafeLoader (no arbitrary objects) with YAML 1.2 numbers and no duplicate keys."""
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        # YAML 1.1 reads 1:00:00:00 as the base-60 int 216000; YAML 1.2 has no base-60
+        # numbers, so colon scalars stay strings (``optimization.max_time: 1:00:00:00`` = 1 day).
+        tag = super().resolve(kind, value, implicit)
+        if kind is yaml.ScalarNode and ":" in value and tag in _NUMBER_TAGS:
+            return "tag:yaml.org,2002:str"
+        return tag
+
+
+_NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
 
 
 _StrictSafeLoader.add_implicit_resolver(

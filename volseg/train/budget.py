@@ -1,11 +1,12 @@
-"""How many training steps fit in a time budget on this machine.
+"""How many training steps fit in a time budget on this machine: a plan, not a promise.
 
-A cosine schedule needs its length up front, but a budget is given in minutes and a step's cost
-depends on the machine (the same demo runs 2 or 6 steps a second on two different 2-core
-machines). :func:`measure_step_seconds` times the real training step of a config (forward,
-loss, backward, optimizer step on one batch from its loader, on ``system.training.num_cpus``
-threads); :func:`steps_in_budget` turns minutes into steps. Used by ``volseg demo`` and
-``benchmarks/train.py``.
+A budget is given in minutes and a step's cost depends on the machine (the same demo runs 2 or
+6 steps a second on two different 2-core machines). :func:`measure_step_seconds` times the real
+training step of a config (forward, loss, backward, optimizer step on one batch from its loader,
+on ``system.training.num_cpus`` threads); :func:`steps_in_budget` turns minutes into steps.
+``volseg demo`` and ``benchmarks/train.py`` plan their epochs with it. The rate can change
+during the run (another job starts), so they also set ``optimization.max_time``, which makes the
+schedule follow the clock (:mod:`volseg.train.time_budget`).
 """
 
 from __future__ import annotations

@@ -1,5 +1,7 @@
 """What happens after each training epoch: validation, the epoch row, checkpoints, figures,
-the plateau schedule and early stopping."""
+the plateau schedule and early stopping. With a time budget each part is timed (patch and
+whole-region validation, checkpoints and figures): the longest times are the reserve kept for
+the last epoch end (:mod:`volseg.train.time_budget`)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import numpy as np
 from volseg.train import run_dir as rd
 from volseg.train.loop import EpochResult, is_oom, oom_error
 from volseg.train.session import Session, finite_or_none
+from volseg.train.time_budget import timed
 
 
 def validate(s: Session, data: Any, *, patch: bool, full: bool) -> tuple[dict, dict]:
@@ -27,15 +30,17 @@ def validate(s: Session, data: Any, *, patch: bool, full: bool) -> tuple[dict, d
     net = validation_net(s.net, s.ema, s.cfg.optimization.ema)
     try:
         if patch:
-            v, examples["patch"] = patch_validation(
-                net, s.loss, data.val_loader, device=s.device, autocast=s.fabric.autocast()
-            )
+            with timed(s.budget, "patch validation"):
+                v, examples["patch"] = patch_validation(
+                    net, s.loss, data.val_loader, device=s.device, autocast=s.fabric.autocast()
+                )
             values.update(v)
         if full:
-            v, examples["region"] = full_validation(
-                net, val_regions(data.split), cfg=s.cfg, device=s.device,
-                autocast=s.fabric.autocast(),
-            )  # fmt: skip
+            with timed(s.budget, "whole-region validation"):
+                v, examples["region"] = full_validation(
+                    net, val_regions(data.split), cfg=s.cfg, device=s.device,
+                    autocast=s.fabric.autocast(),
+                )  # fmt: skip
             values.update(v)
     except RuntimeError as exc:
         if is_oom(exc):
@@ -60,6 +65,8 @@ def end_of_epoch(
         "train/lr": s.schedule.lr,
         **values,
     }
+    if s.budget is not None:
+        row["train/budget_used"] = s.budget.elapsed() / s.budget.seconds
     if s.is_main:
         s.logger.log(row, step=s.step, epoch=s.epoch)
         s.logger.flush()
@@ -73,16 +80,24 @@ def end_of_epoch(
         s.best = watched
     s.check_weights()
     if s.is_main:
-        ckpt = s.cfg.monitor.checkpoint
-        folder = s.run_dir / rd.CHECKPOINTS
-        if improved:
-            s.save(folder / rd.BEST, extra={"best_epoch": s.epoch})
-        if ckpt.save_last and (s.epoch % int(ckpt.every_n_epochs) == 0 or final or reason):
-            s.save(folder / rd.LAST)
-        if due(s.epoch, int(mon.logging.figures_every_n_epochs), final or reason is not None):
-            draw(s, examples)
+        with timed(s.budget, "checkpoints and figures"):
+            write(s, examples, improved=improved, final=final or reason is not None, due=due)
     s.fabric.barrier()
     return reason
+
+
+def write(
+    s: Session, examples: dict[str, Any], *, improved: bool, final: bool, due: Callable[..., bool]
+) -> None:
+    """``best.pt`` when ``improved``, ``last.pt`` and figures when due (rank 0)."""
+    ckpt = s.cfg.monitor.checkpoint
+    folder = s.run_dir / rd.CHECKPOINTS
+    if improved:
+        s.save(folder / rd.BEST, extra={"best_epoch": s.epoch})
+    if ckpt.save_last and (s.epoch % int(ckpt.every_n_epochs) == 0 or final):
+        s.save(folder / rd.LAST)
+    if due(s.epoch, int(s.cfg.monitor.logging.figures_every_n_epochs), final):
+        draw(s, examples)
 
 
 def draw(s: Session, examples: dict[str, Any]) -> None:

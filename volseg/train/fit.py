@@ -5,6 +5,13 @@ Per epoch: train (:mod:`volseg.train.loop`), validate on patches every
 (both also after the last epoch), log one row, step ``reduce_on_plateau``, write ``best.pt``
 when the monitored value improves and ``last.pt`` every ``checkpoint.every_n_epochs``, draw
 figures, and stop early when the rule says so. Only rank 0 validates and writes files.
+
+With ``optimization.max_time`` the whole fit runs to a wall-clock budget
+(:mod:`volseg.train.time_budget`): training stops when the budget less the time kept for the
+last validation and checkpoints is used, the schedule reaching its end at that moment; an epoch
+end that would leave no room for another step becomes the last one (the schedule is then a step
+and an epoch end short of its end). The checkpoints record the budget used, and ``--resume``
+continues from there (``train.log`` says how much is left).
 """
 
 from __future__ import annotations
@@ -17,8 +24,10 @@ from typing import Any
 import torch
 from omegaconf import OmegaConf
 
+from volseg.config.duration import format_duration
 from volseg.train import run_dir as rd
 from volseg.train import setup as su
+from volseg.train import time_budget
 from volseg.train.logger import CsvLogger, MultiLogger, TensorBoardLogger
 from volseg.train.session import Session, check_resumable
 
@@ -32,7 +41,6 @@ def fit(
     run_root: str | Path = "runs",
     progress: bool | None = None,
     echo: Callable[[str], None] | None = None,
-    time_limit: float | None = None,
 ) -> Path:
     """Train with the config ``cfg`` and return the run directory.
 
@@ -45,10 +53,8 @@ def fit(
         split: a ``split.json`` to reuse (compare configs on one validation set).
         run_root: parent of ``<experiment_name>/<timestamp>/``.
         progress: draw a progress bar (default: when stderr is a terminal).
-        echo: where to print notes (weights report, stop reason); they also go to
-            ``train.log`` in the run directory.
-        time_limit: seconds of training (validation not counted) after which the epoch in
-            progress ends and the run finishes as after its last epoch (benchmarks).
+        echo: where to print notes (weights report, stop reason, time budget); they also go
+            to ``train.log`` in the run directory.
 
     Returns:
         The run directory.
@@ -61,6 +67,7 @@ def fit(
     from volseg.data.split import make_split
     from volseg.train.devices import make_fabric, resolve_seed, seed_all
 
+    started = time_budget.CLOCK()  # max_time counts the whole fit
     fabric = make_fabric(cfg)
     ckpt, run_dir = None, None
     if resume is not None:
@@ -87,7 +94,8 @@ def fit(
             made = rd.new_run_dir(run_root, cfg.experiment_name) if fabric.is_global_zero else None
             run_dir = Path(fabric.broadcast(str(made) if made else None))
         s.run_dir = run_dir
-        s.time_limit = time_limit
+        if cfg.optimization.max_time is not None:
+            s.budget = time_budget.TimeBudget(cfg.optimization.max_time, started=started)
         s.config = OmegaConf.to_container(cfg, resolve=True)
         s.config["system"]["seed"] = seed
         if s.is_main:
@@ -97,8 +105,17 @@ def fit(
         if ckpt is not None:
             s.restore(ckpt)
             note(f"resumed from {ckpt_path} at epoch {s.epoch}, step {s.step}")
+            recorded = (ckpt.get("extra") or {}).get("budget")
+            if s.budget is not None:
+                fresh = "" if recorded else " (the checkpoint recorded none: counted from now)"
+                note(f"time budget: {s.budget.describe()}{fresh}")
+            elif recorded:
+                note("the run had a max_time, this config has none: the schedule follows the steps")
         elif loaded is not None:
             note(f"initial weights from {loaded[0]}: {loaded[1]}")
+        if ckpt is None and s.budget is not None:
+            note(f"training to max_time {format_duration(s.budget.seconds)} of wall time "
+                 "(validation and checkpoints included)")  # fmt: skip
         _attach_logger(s, resumed=ckpt is not None)
         try:
             _run(s, s.data, progress=progress, note=note)
@@ -130,6 +147,7 @@ def _session(cfg, fabric, data, seed, best_name, early_name) -> Session:
     schedule = Schedule(
         optimizer, cfg.optimization.scheduler, lr=float(opt_cfg.lr), steps_per_epoch=per_epoch,
         total_steps=su.total_steps(cfg, per_epoch), mode=cfg.monitor.checkpoint.mode,
+        timed=cfg.optimization.max_time is not None,
     )  # fmt: skip
     s = Session(
         cfg=cfg, config={}, run_dir=Path(), fabric=fabric, net=net, loss=loss,
@@ -181,17 +199,41 @@ def _run(s: Session, data: su.Data, *, progress: bool | None, note: Callable[[st
     if s.epoch >= max_epochs or (max_steps is not None and s.step >= max_steps):
         note(f"nothing to do: the run already finished {s.epoch} epoch(s), {s.step} step(s)")
         return
+    if s.step > 0 and _no_room(s):  # a new run trains at least one step, whatever set-up took
+        note(
+            f"nothing to do: the time budget is spent ({s.budget.describe()}); raise "
+            "optimization.max_time to train longer"
+        )
+        return
     with EpochProgress(enabled=progress, total_epochs=max_epochs) as bar:
         while s.epoch < max_epochs:
             data.train_set.set_epoch(s.epoch)
             bar.start_epoch(s.epoch + 1, s.per_epoch)
             result = train_epoch(s, data.train_loader, n_batches=s.batches, on_step=bar.step)
             s.epoch += 1
-            s.trained_seconds += result.seconds
-            final = s.epoch == max_epochs or result.reached_limit
+            final = s.epoch == max_epochs or result.reached_limit or _no_room(s, end=True)
             reason = end_of_epoch(s, data, result, final=final, due=_due)
             if reason is not None:
                 note(f"early stop after epoch {s.epoch}: {reason}")
             if final or reason is not None:
                 break
-    note(f"finished after epoch {s.epoch}, step {s.step}; best {s.monitor} = {s.best}")
+            if _no_room(s):  # this epoch's end took longer than the reserve allowed
+                _save_last(s)
+                note(f"the time budget ran out during the end of epoch {s.epoch}")
+                break
+    spent = "" if s.budget is None else f"; {s.budget.describe()}"
+    note(f"finished after epoch {s.epoch}, step {s.step}; best {s.monitor} = {s.best}{spent}")
+
+
+def _no_room(s: Session, *, end: bool = False) -> bool:
+    """Whether the budget has no room for another step (after an epoch end, with ``end``)."""
+    if s.budget is None:
+        return False
+    ahead = s.budget.step_seconds + (s.budget.reserve() if end else 0.0)
+    return time_budget.shared_fraction(s, ahead=ahead) >= 1.0
+
+
+def _save_last(s: Session) -> None:
+    ckpt = s.cfg.monitor.checkpoint
+    if s.is_main and ckpt.save_last and s.epoch % int(ckpt.every_n_epochs) != 0:
+        s.save(s.run_dir / rd.CHECKPOINTS / rd.LAST)

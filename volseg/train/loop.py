@@ -73,7 +73,7 @@ def oom_error(cfg: Any, where: str) -> VolsegError:
 @dataclass
 class EpochResult:
     """What an epoch did: mean loss, optimizer steps, seconds, and whether it hit
-    ``max_steps`` or the session's time limit."""
+    ``max_steps`` or used up the time budget (``optimization.max_time``)."""
 
     loss: float
     steps: int
@@ -114,6 +114,7 @@ def train_epoch(
         on_step: called after each optimizer step with the latest values (progress bar).
     """
     from volseg.train.ema import update_ema
+    from volseg.train.time_budget import shared_fraction
 
     cfg = s.cfg
     accum = int(cfg.optimization.accumulate_grad_batches)
@@ -123,6 +124,8 @@ def train_epoch(
     s.trainable.train()
     window, log_window, epoch_mean = _Mean(), _Mean(), _Mean()
     start, steps, reached = time.perf_counter(), 0, False
+    if s.budget is not None:
+        s.budget.new_epoch()
     s.optimizer.zero_grad(set_to_none=True)
     for i, batch in enumerate(batches):
         last = (i + 1) % accum == 0 or i + 1 == n_batches
@@ -156,7 +159,8 @@ def train_epoch(
         s.optimizer.step()
         s.optimizer.zero_grad(set_to_none=True)
         values["train/lr"] = s.schedule.lr
-        s.schedule.after_step()
+        fraction = shared_fraction(s, step=True)
+        s.schedule.after_step(fraction)
         update_ema(s.ema, s.net)
         s.step += 1
         steps += 1
@@ -170,8 +174,7 @@ def train_epoch(
         if max_steps is not None and s.step >= max_steps:
             reached = True
             break
-        limit = s.time_limit
-        if limit is not None and s.trained_seconds + time.perf_counter() - start >= limit:
+        if fraction is not None and fraction >= 1.0:
             reached = True
             break
     means = epoch_mean.pop()

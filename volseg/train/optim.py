@@ -14,6 +14,13 @@ Schedules work per optimizer step so warm-up is smooth even with few epochs:
 - ``reduce_on_plateau``: ``lr * factor`` after ``patience`` validations without improvement of
   the checkpoint's monitored value, never below ``min_lr``;
 - ``none``: constant ``lr``.
+
+With a time budget (``optimization.max_time``) the step-driven schedules (the first three) run
+on an *effective* step, ``max(step, fraction * total_steps)``, where ``fraction`` is the share
+of the budget used (:mod:`volseg.train.time_budget`): the schedule follows the steps while they
+keep up with the plan and the clock when they do not, so it reaches its end (``min_lr``) when the
+steps or the budget run out, whichever comes first. Warm-up keeps its share of the run,
+``warmup_epochs / max_epochs``. Without a budget nothing changes.
 """
 
 from __future__ import annotations
@@ -54,22 +61,23 @@ def build_optimizer(groups: Iterable[dict[str, Any]], opt: Any) -> torch.optim.O
 
 def lr_factor(
     sched: Any, *, lr: float, steps_per_epoch: int, total_steps: int
-) -> Callable[[int], float] | None:
-    """The per-step factor of ``lr`` for the step-driven schedules (None otherwise)."""
+) -> Callable[[float], float] | None:
+    """The per-step factor of ``lr`` for the step-driven schedules (None otherwise); the step
+    may be fractional (an effective step of a timed schedule)."""
     if sched.name not in ("warmup_cosine", "cosine", "step"):
         return None
     warmup = sched.warmup_epochs * steps_per_epoch if sched.name == "warmup_cosine" else 0
     floor = sched.min_lr / lr
     start = sched.warmup_start_lr
 
-    def cosine(step: int) -> float:
+    def cosine(step: float) -> float:
         if step < warmup:
             return start + (1.0 - start) * step / warmup
         span = max(1, total_steps - warmup)
         progress = min(1.0, (step - warmup) / span)
         return floor + (1.0 - floor) * 0.5 * (1.0 + math.cos(math.pi * progress))
 
-    def stepwise(step: int) -> float:
+    def stepwise(step: float) -> float:
         return sched.gamma ** ((step // steps_per_epoch) // sched.step_size)
 
     return stepwise if sched.name == "step" else cosine
@@ -85,6 +93,8 @@ class Schedule:
         steps_per_epoch: optimizer steps in one epoch.
         total_steps: optimizer steps in the whole run.
         mode: ``min`` or ``max``, the direction of the value passed to :meth:`after_validation`.
+        timed: follow the share of a time budget too (see the module notes); the share comes
+            with each :meth:`after_step`.
     """
 
     def __init__(
@@ -96,9 +106,13 @@ class Schedule:
         steps_per_epoch: int,
         total_steps: int,
         mode: str,
+        timed: bool = False,
     ) -> None:
         self.name = sched.name
+        self.time_fraction = 0.0
         factor = lr_factor(sched, lr=lr, steps_per_epoch=steps_per_epoch, total_steps=total_steps)
+        if factor is not None and timed:
+            factor = self._timed(factor, total_steps)
         self.per_step = (
             None if factor is None else torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
         )
@@ -110,8 +124,17 @@ class Schedule:
             )  # fmt: skip
         self.optimizer = optimizer
 
-    def after_step(self) -> None:
-        """Advance the step-driven schedules by one optimizer step."""
+    def _timed(self, by_step: Callable[[float], float], total_steps: int) -> Callable[[int], float]:
+        def factor(step: int) -> float:
+            return by_step(max(float(step), self.time_fraction * total_steps))
+
+        return factor
+
+    def after_step(self, time_fraction: float | None = None) -> None:
+        """Advance the step-driven schedules by one optimizer step; ``time_fraction`` is the
+        share of the time budget used now (timed schedules; it never goes back)."""
+        if time_fraction is not None:
+            self.time_fraction = max(self.time_fraction, float(time_fraction))
         if self.per_step is not None:
             self.per_step.step()
 
@@ -129,13 +152,15 @@ class Schedule:
         """State of the underlying torch scheduler."""
         inner = self.per_step or self.plateau
         state = {} if inner is None else inner.state_dict()
-        return {"name": self.name, "state": {k: v for k, v in state.items() if k != "lr_lambdas"}}
+        state = {k: v for k, v in state.items() if k != "lr_lambdas"}
+        return {"name": self.name, "state": state, "time_fraction": self.time_fraction}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore :meth:`state_dict` (the schedule kind must match)."""
         inner = self.per_step or self.plateau
         if inner is not None and state.get("name") == self.name:
             inner.load_state_dict({**state["state"], **_lambdas(inner)})
+        self.time_fraction = float(state.get("time_fraction", 0.0))
 
 
 def _lambdas(inner: Any) -> dict[str, Any]:

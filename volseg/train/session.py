@@ -4,7 +4,8 @@ A :class:`Session` owns the Fabric, the raw network and loss (for checkpoints), 
 Fabric-wrapped :class:`~volseg.train.loop.Trainable`, the optimizer, schedule, EMA copy, early
 stopping, best value, counters and logger. :meth:`Session.save` writes a checkpoint with
 everything needed to continue bit for bit: model, optimizer, scheduler, EMA, grad scaler,
-loss-module state, epoch, step, best value, early-stopping state and the RNG states.
+loss-module state, epoch, step, best value, early-stopping state, the RNG states and the time
+budget used so far.
 """
 
 from __future__ import annotations
@@ -49,8 +50,7 @@ class Session:
     batches: int = 0
     per_epoch: int = 0
     csv: Any = None
-    time_limit: float | None = None
-    trained_seconds: float = 0.0
+    budget: Any = None  # a volseg.train.time_budget.TimeBudget with optimization.max_time
 
     @property
     def is_main(self) -> bool:
@@ -93,6 +93,7 @@ class Session:
             "monitor": self.monitor,
             "rng": rng_state(),
             "early_stop": None if self.early is None else self.early.state_dict(),
+            "budget": None if self.budget is None else self.budget.state_dict(),
             **(extra or {}),
         }
         return save_checkpoint(
@@ -121,6 +122,8 @@ class Session:
         extra = ckpt.get("extra") or {}
         if self.early is not None and extra.get("early_stop") is not None:
             self.early.load_state_dict(extra["early_stop"])
+        if self.budget is not None and extra.get("budget") is not None:
+            self.budget.load_state_dict(extra["budget"])
         self.epoch, self.step = int(ckpt["epoch"]), int(ckpt["step"])
         best = ckpt.get("best_metric")
         same_monitor = extra.get("monitor") == self.monitor
