@@ -67,3 +67,9 @@ def test_settings_that_do_not_fit_fail_before_any_work(tmp_path):
         resolve(thresholds=tmp_path / "b" / "thresholds.json", n_channels=3, what="m")
     with pytest.raises(VolsegError, match="holds contour_distance settings, not cc"):
         resolve(thresholds=path, decoder="cc", n_channels=3, what="m")
+
+
+def test_a_named_file_and_no_thresholds_contradict(tmp_path):
+    path = _write(tmp_path)
+    with pytest.raises(VolsegError, match="--no-thresholds ignores it"):
+        resolve(thresholds=path, use_thresholds=False, n_channels=3, what="m")

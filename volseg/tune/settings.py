@@ -190,8 +190,10 @@ def resolve(
         warn: where the notice about settings tuned on other maps goes (default stderr).
     """
     warn = warn or (lambda text: print(text, file=sys.stderr))
+    if thresholds is not None and not use_thresholds:
+        raise VolsegError("--thresholds names a file but --no-thresholds ignores it; give one.")
     chosen: DecoderSettings | None = None
-    if thresholds is not None and use_thresholds:
+    if thresholds is not None:
         chosen = read_thresholds(thresholds)
     elif use_thresholds:
         for path in _tuned_candidates(maps_path, checkpoint):
