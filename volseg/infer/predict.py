@@ -29,7 +29,7 @@ import numpy as np
 from volseg.errors import VolsegError
 from volseg.infer.carry import CarryStore
 from volseg.infer.grid import Region
-from volseg.infer.output import output_chunks, prepare_output, writable_array
+from volseg.infer.output import discard_output, output_chunks, prepare_output, writable_array
 from volseg.infer.plan import (
     PredictionPlan,
     check_model_config,
@@ -105,7 +105,9 @@ def predict(
             channels, an existing output, an unwritable output.
     """
     from volseg.checkpoint import build_model_from_checkpoint, load_checkpoint
+    from volseg.io.guard import refuse_overlap
 
+    refuse_overlap(out, {"image": image, "checkpoint": checkpoint})
     cfg = _config(cfg)
     ckpt = load_checkpoint(checkpoint)
     check_model_config(cfg.model, ckpt["model_cfg"], str(checkpoint))
@@ -135,7 +137,11 @@ def predict(
         overwrite=overwrite,
     )  # fmt: skip
     if client is None:
-        run_streamed(model.to(device), plan, volume, out, block_shape=blocks)
+        try:
+            run_streamed(model.to(device), plan, volume, out, block_shape=blocks)
+        except VolsegError:  # bad input found while reading: leave nothing half-written
+            discard_output(out)
+            raise
     else:
         from volseg.infer.blockwise_predict import run_blockwise
 

@@ -71,6 +71,9 @@ def _root(out: str | os.PathLike, overwrite: bool) -> Path:
     if root.exists() and node_type(root) != "group":
         raise VolsegError(f"{root} exists and is not a zarr group; choose another --out.")
     if root.exists() and overwrite:
+        from volseg.io.guard import check_replaceable
+
+        check_replaceable(root)
         shutil.rmtree(root)
     elif is_complete(root, LABELS_KEY):
         raise VolsegError(
@@ -168,6 +171,9 @@ def segment(
     from volseg.infer.blockwise_decode import blockwise_decode
     from volseg.infer.predict import open_image
 
+    from volseg.io.guard import refuse_overlap
+
+    refuse_overlap(out, {"image": image, "ground truth": gt, "mask": mask, "checkpoint": checkpoint})
     cfg = load(cfg) if isinstance(cfg, str | os.PathLike) else cfg
     root = _root(out, overwrite)
     volume, _ = open_image(cfg, str(image))
