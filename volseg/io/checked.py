@@ -40,8 +40,12 @@ def write_every_chunk() -> None:
 
 
 def _region_text(index: Any, shape: tuple[int, ...]) -> str:
-    if not isinstance(index, tuple):
-        index = (index,)
+    index = index if isinstance(index, tuple) else (index,)
+    if any(item is Ellipsis for item in index):
+        at = next(i for i, item in enumerate(index) if item is Ellipsis)
+        fill = (slice(None),) * (len(shape) - len(index) + 1)
+        index = index[:at] + fill + index[at + 1 :]
+    index = index + (slice(None),) * (len(shape) - len(index))
     parts = []
     for item, n in zip(index, shape, strict=False):
         if isinstance(item, slice):

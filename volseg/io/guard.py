@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,8 @@ from typing import Any
 
 from volseg.errors import VolsegError
 
-_CONTAINERS = (".zarr", ".h5", ".hdf5", ".hdf", ".tif", ".tiff")
+# the arrays volseg puts in a node: pyramid levels and per-block completion markers
+_VOLSEG_ARRAY = re.compile(r"s\d+|volseg_done")
 
 
 @dataclass(frozen=True)
@@ -134,7 +136,10 @@ def _foreign_zarr(root: Path, kind: str | None) -> str | None:
         meta = _zarr_meta(folder) or {}
         owner = folder if meta.get("node_type") == "group" else folder.parent
         attrs = (_zarr_meta(owner) or {}).get("attributes") or {}
-        if meta.get("node_type") == "array" and not isinstance(attrs.get("volseg"), dict):
+        ours = "volseg" in (meta.get("attributes") or {}) or (
+            isinstance(attrs.get("volseg"), dict) and _VOLSEG_ARRAY.fullmatch(folder.name)
+        )
+        if meta.get("node_type") == "array" and not ours:
             return f"{folder.relative_to(root.parent)} was not written by volseg"
     return None
 
