@@ -1,0 +1,189 @@
+"""Issue 14, rows 1-4: no command writes into its input; bad voxels and chunks are one sentence.
+
+Each case runs the real command on tiny data and checks exit 2, one line on stderr, no output
+written and the input's bytes unchanged (a checksum of every file before and after).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import zarr
+
+from tests.decode.oracle import ball_labels, oracle_maps
+from tests.infer.predict_fixtures import CONFIG, tiny_checkpoint, tiny_config, tiny_image
+from volseg.cli.main import main
+from volseg.io import write_volume
+from volseg.maps import describe
+
+CC = "test.decoding=[{name: cc, kwargs: {threshold: 0.5, connectivity: 6}}]"
+
+
+def checksum(path: Path) -> str:
+    """sha256 over every file's relative name and bytes below ``path`` (or of one file)."""
+    path = Path(path)
+    digest = hashlib.sha256()
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    for f in files:
+        digest.update(str(f.relative_to(path.parent)).encode())
+        digest.update(f.read_bytes())
+    return digest.hexdigest()
+
+
+def run(capsys, *args: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exc:
+        main([*args])
+    out, err = capsys.readouterr()
+    return exc.value.code, out, err
+
+
+def one_sentence(code: int, err: str, *fragments: str) -> None:
+    assert code == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("volseg: error: "), err
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+@pytest.fixture(autouse=True)
+def _threads():
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    root = tmp_path_factory.mktemp("safety")
+    (root / "cfg.yaml").write_text(CONFIG)
+    return str(root / "cfg.yaml"), str(tiny_checkpoint(root / "model.pt", tiny_config()))
+
+
+@pytest.fixture
+def store(tmp_path):
+    """An input store like ``volseg synth`` writes: image, labels and mask."""
+    path = tmp_path / "v.zarr"
+    image = tiny_image((12, 40, 40))
+    write_volume(path, image, voxel_size=(10, 5, 5), chunks=(8, 32, 32), levels=1)
+    write_volume(path, (image > 150).astype(np.uint32), kind="labels", key="labels/cells",
+                 voxel_size=(10, 5, 5), levels=1)  # fmt: skip
+    return path
+
+
+# Row 1 -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("overwrite", [[], ["--overwrite"]])
+@pytest.mark.parametrize("out", ["v.zarr", "v.zarr/maps", "v.zarr/labels/cells"])
+def test_predict_never_writes_into_its_image(model, store, capsys, out, overwrite):
+    before = checksum(store)
+    code, _, err = run(capsys, "predict", model[0], "--checkpoint", model[1], "--image",
+                       str(store), "--out", str(store.parent / out), *overwrite)  # fmt: skip
+    one_sentence(code, err, "the image", "never writes into its own input")
+    assert checksum(store) == before
+
+
+@pytest.mark.parametrize("out", ["v.zarr", "v.zarr/seg.zarr"])
+def test_segment_never_deletes_its_image(model, store, capsys, out):
+    before = checksum(store)
+    code, _, err = run(capsys, "segment", model[0], CC, "--checkpoint", model[1], "--image",
+                       str(store), "--out", str(store.parent / out), "--overwrite")  # fmt: skip
+    one_sentence(code, err, "the image")
+    assert checksum(store) == before
+
+
+def test_segment_overwrite_refuses_a_store_volseg_did_not_write(model, store, tmp_path, capsys):
+    foreign = tmp_path / "user.zarr"
+    zarr.open_group(foreign, mode="w").create_array("raw", shape=(4, 4, 4), dtype="uint8")[...] = 7
+    before = checksum(foreign)
+    code, _, err = run(capsys, "segment", model[0], CC, "--checkpoint", model[1], "--image",
+                       str(store), "--out", str(foreign), "--overwrite")  # fmt: skip
+    one_sentence(code, err, "--overwrite replaces only an earlier volseg output")
+    assert checksum(foreign) == before
+
+
+def test_decode_overwrite_keeps_the_maps_and_image(tmp_path, capsys):
+    path = tmp_path / "S.zarr"
+    maps = oracle_maps(ball_labels())
+    write_volume(path, maps[0], voxel_size=(30, 8, 8), kind="image", levels=1)
+    write_volume(path, maps, key="maps", voxel_size=(30, 8, 8), kind="maps",
+                 attrs=describe(["b", "c", "d"]), levels=1)  # fmt: skip
+    before = checksum(path)
+    code, _, err = run(capsys, "decode", f"{path}/maps", "--out", str(path), "--overwrite",
+                       "--binary-threshold", "0.9,0.85", "--distance-threshold", "0.5,0")
+    one_sentence(code, err, "S.zarr")
+    assert checksum(path) == before
+
+
+def test_synth_overwrite_refuses_a_foreign_store(tmp_path, capsys):
+    foreign = tmp_path / "user.zarr"
+    zarr.create_array(foreign, shape=(4, 4, 4), dtype="uint8")[...] = 7
+    before = checksum(foreign)
+    code, _, err = run(capsys, "synth", "vesicles", str(foreign), "--overwrite")
+    one_sentence(code, err, "volseg did not write")
+    assert checksum(foreign) == before
+
+
+def test_view_writer_refuses_to_replace_the_image_it_shows(store):
+    from volseg.errors import VolsegError
+    from volseg.napari.writer import write_labels
+
+    before = checksum(store)
+    with pytest.raises(VolsegError, match="holds image, not labels"):
+        write_labels(str(store), np.ones((2, 4, 4), np.uint32), {})
+    assert checksum(store) == before
+
+
+# Rows 2-4 --------------------------------------------------------------------------------------
+
+
+def _float_image(tmp_path: Path) -> Path:
+    path = tmp_path / "img.zarr"
+    image = tiny_image((12, 40, 40)).astype(np.float32)
+    write_volume(path, image, voxel_size=(10, 5, 5), chunks=(8, 32, 32), levels=1)
+    return path
+
+
+def _poke(path: Path, index: tuple[int, int, int], value: float) -> None:
+    array = zarr.open_array(path / "s0", mode="r+")
+    array[index] = value
+
+
+def test_predict_refuses_nan_voxels(model, tmp_path, capsys):
+    image = _float_image(tmp_path)
+    _poke(image, (11, 39, 39), np.nan)
+    before = checksum(image)
+    out = tmp_path / "pred.zarr"
+    code, _, err = run(capsys, "predict", model[0], "--checkpoint", model[1], "--image",
+                       str(image), "--out", str(out))  # fmt: skip
+    one_sentence(code, err, "NaN or inf", "img.zarr", "block")
+    assert not out.exists() and checksum(image) == before
+
+
+@pytest.mark.parametrize("command", ["predict", "segment"])
+def test_missing_chunk_is_an_error(model, tmp_path, capsys, command):
+    image = _float_image(tmp_path)
+    (image / "s0" / "c" / "1" / "1" / "1").unlink()
+    before = checksum(image)
+    out = tmp_path / "out.zarr"
+    extra = [CC] if command == "segment" else []
+    code, _, err = run(capsys, command, model[0], *extra, "--checkpoint", model[1], "--image",
+                       str(image), "--out", str(out))  # fmt: skip
+    one_sentence(code, err, "missing chunk c/1/1/1", "VOLSEG_MISSING_CHUNKS=fill")
+    assert not out.exists() and checksum(image) == before
+
+
+def test_corrupt_chunk_is_one_sentence(model, tmp_path, capsys):
+    image = _float_image(tmp_path)
+    chunk = image / "s0" / "c" / "1" / "0" / "0"
+    chunk.write_bytes(np.random.default_rng(1).bytes(chunk.stat().st_size))
+    before = checksum(image)
+    out = tmp_path / "pred.zarr"
+    code, _, err = run(capsys, "predict", model[0], "--checkpoint", model[1], "--image",
+                       str(image), "--out", str(out))  # fmt: skip
+    one_sentence(code, err, "corrupt or unreadable", "img.zarr", "restore the file")
+    assert not out.exists() and checksum(image) == before
