@@ -134,8 +134,8 @@ def train_epoch(
                 if not math.isfinite(value):
                     raise TrainingStopped(
                         f"the training loss became {value} at epoch {s.epoch + 1}, step "
-                        f"{s.step + 1}; stopped with the last good checkpoint kept in "
-                        f"{s.run_dir}; lower optimization.optimizer.lr or set "
+                        f"{s.step + 1}; training stopped and {s.kept()}; lower "
+                        "optimization.optimizer.lr or set "
                         "optimization.gradient_clip_val."
                     )
                 s.fabric.backward(total / accum)
