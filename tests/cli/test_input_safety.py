@@ -187,3 +187,27 @@ def test_corrupt_chunk_is_one_sentence(model, tmp_path, capsys):
                        str(image), "--out", str(out))  # fmt: skip
     one_sentence(code, err, "corrupt or unreadable", "img.zarr", "restore the file")
     assert not out.exists() and checksum(image) == before
+
+
+# Row 9 -----------------------------------------------------------------------------------------
+
+
+def test_a_scheduler_port_that_is_not_dask_fails_fast(model, store, tmp_path, capsys):
+    import threading
+    import time
+    from http.server import HTTPServer, SimpleHTTPRequestHandler
+
+    server = HTTPServer(("127.0.0.1", 0), SimpleHTTPRequestHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    out = tmp_path / "pred.zarr"
+    try:
+        start = time.monotonic()
+        code, _, err = run(capsys, "predict", model[0], "--checkpoint", model[1], "--image",
+                           str(store), "--out", str(out), "--scheduler",
+                           f"tcp://127.0.0.1:{server.server_address[1]}")  # fmt: skip
+        assert time.monotonic() - start < 30
+    finally:
+        server.shutdown()
+        server.server_close()
+    one_sentence(code, err, "is not a Dask scheduler")
+    assert not out.exists()
