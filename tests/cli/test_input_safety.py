@@ -211,3 +211,59 @@ def test_a_scheduler_port_that_is_not_dask_fails_fast(model, store, tmp_path, ca
         server.server_close()
     one_sentence(code, err, "is not a Dask scheduler")
     assert not out.exists()
+
+
+# Row 11 ----------------------------------------------------------------------------------------
+
+
+def test_training_voxel_size_never_applies_to_a_new_image(model, store, tmp_path, capsys):
+    from volseg.io import open_volume
+
+    out = tmp_path / "pred.zarr"  # the store says 10 x 5 x 5 nm; the config's training data 20
+    code, _, err = run(capsys, "predict", model[0], "data.voxel_size=[20,20,20]", "--checkpoint",
+                       model[1], "--image", str(store), "--out", str(out))  # fmt: skip
+    assert code == 0, err
+    assert open_volume(out).voxel_size == (10.0, 5.0, 5.0)
+
+
+def test_inference_voxel_size_contradicting_the_file_is_an_error(model, store, tmp_path, capsys):
+    before = checksum(store)
+    out = tmp_path / "pred.zarr"
+    code, _, err = run(capsys, "predict", model[0], "inference.voxel_size=[20,20,20]",
+                       "--checkpoint", model[1], "--image", str(store), "--out", str(out))  # fmt: skip
+    one_sentence(code, err, "inference.voxel_size [20.0, 20.0, 20.0] nm contradicts",
+                 "[10.0, 5.0, 5.0] nm")  # fmt: skip
+    assert not out.exists() and checksum(store) == before
+
+
+def test_an_image_without_voxel_size_needs_one(model, tmp_path, capsys):
+    import h5py
+
+    path = tmp_path / "bare.h5"
+    with h5py.File(path, "w") as f:
+        f["raw"] = tiny_image((12, 40, 40))
+    out = tmp_path / "pred.zarr"
+    argv = ["predict", model[0], "--checkpoint", model[1], "--image", f"{path}:raw", "--out",
+            str(out)]  # fmt: skip
+    code, _, err = run(capsys, *argv)
+    one_sentence(code, err, "records no voxel size; give it as inference.voxel_size")
+    assert not out.exists()
+    code, _, err = run(capsys, *argv, "inference.voxel_size=[10,5,5]")
+    assert code == 0, err
+
+
+def test_image_and_labels_that_disagree_cannot_train(tmp_path, capsys):
+    from tests.train.helpers import TINY
+
+    write_volume(tmp_path / "img.zarr", tiny_image((16, 40, 40)), voxel_size=(10, 5, 5))
+    labels = (tiny_image((16, 40, 40)) > 150).astype(np.uint32)
+    write_volume(tmp_path / "lab.zarr", labels, voxel_size=(20, 10, 10), kind="labels")
+    config = tmp_path / "cfg.yaml"
+    config.write_text(TINY.replace("IMAGE", str(tmp_path / "img.zarr")).replace(
+        "LABEL", str(tmp_path / "lab.zarr")))  # fmt: skip
+    code, _, err = run(capsys, "fit", str(config), "--runs", str(tmp_path / "runs"))
+    one_sentence(code, err, "is at [10.0, 5.0, 5.0] nm but labels", "[20.0, 10.0, 10.0] nm")
+    assert not (tmp_path / "runs").exists()
+    code, _, err = run(capsys, "fit", str(config), "data.voxel_size=[8,8,8]", "--runs",
+                       str(tmp_path / "runs"))  # fmt: skip
+    one_sentence(code, err, "data.voxel_size [8.0, 8.0, 8.0] nm contradicts")

@@ -111,3 +111,10 @@ def test_write_volume_refuses_to_copy_a_volume_onto_itself(tmp_path):
     with pytest.raises(VolsegError, match="is the data"):
         write_volume(tmp_path / "v.zarr", vol, overwrite=True)
     np.testing.assert_array_equal(open_volume(tmp_path / "v.zarr").numpy(), IMAGE)
+
+
+def test_plain_files_and_folders(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert overlap("pred.zarr", "m.pt") is None
+    assert overlap("runs/exp", "runs") == "is inside"
+    assert overlap("slices/out.zarr", "slices/*.tif") == "is inside"

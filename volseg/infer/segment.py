@@ -82,11 +82,15 @@ def _root(out: str | os.PathLike, overwrite: bool) -> Path:
     return root
 
 
-def _check_gt(gt: str | None, mask: str | None, shape: Sequence[int]) -> None:
+def _check_gt(gt: str | None, mask: str | None, image: Any) -> None:
+    from volseg.io.voxels import check_same_voxel_size
+
+    shape = image.spatial_shape
     for path, role in ((gt, "ground truth"), (mask, "mask")):
         if path is None:
             continue
         with open_volume(path) as volume:
+            check_same_voxel_size(image, volume, names=("image", role))
             if tuple(volume.shape) != tuple(shape):
                 raise VolsegError(
                     f"{role} {path} has shape {volume.shape} but the image is {tuple(shape)}."
@@ -177,7 +181,7 @@ def segment(
     cfg = load(cfg) if isinstance(cfg, str | os.PathLike) else cfg
     root = _root(out, overwrite)
     volume, _ = open_image(cfg, str(image))
-    _check_gt(gt, mask, volume.spatial_shape)
+    _check_gt(gt, mask, volume)
     name, params, source = decoder_settings(cfg, checkpoint)
     blocks = tuple(int(b) for b in (block_shape or cfg.inference.block_shape))
     if halo is None and cfg.inference.halo is not None:

@@ -55,11 +55,12 @@ def place(spec: Any) -> Place | None:
         text = text[len("file://") :]
     if "://" in text:
         return None
+    if any(c in text for c in "*?["):  # a glob of tif slices: their folder
+        return Place(Path(text).parent.resolve(), "dir", ())
     try:
         loc = locate_for_write(text)
-    except VolsegError:  # a folder or glob of tif slices: protect the folder
-        folder = Path(text.split("*", 1)[0]).resolve()
-        return Place(folder if folder.is_dir() else folder.parent, "dir", ())
+    except VolsegError:  # a folder of tif slices, a checkpoint, a run folder
+        return Place(Path(text).resolve(), "dir", ())
     fmt = "tif" if loc.fmt.startswith("tif") else loc.fmt
     key = tuple(p for p in (loc.key or "").split("/") if p)
     return Place(Path(loc.target).resolve(), fmt, key)
