@@ -113,8 +113,18 @@ def test_decode_overwrite_keeps_the_maps_and_image(tmp_path, capsys):
     write_volume(path, maps, key="maps", voxel_size=(30, 8, 8), kind="maps",
                  attrs=describe(["b", "c", "d"]), levels=1)  # fmt: skip
     before = checksum(path)
-    code, _, err = run(capsys, "decode", f"{path}/maps", "--out", str(path), "--overwrite",
-                       "--binary-threshold", "0.9,0.85", "--distance-threshold", "0.5,0")
+    code, _, err = run(
+        capsys,
+        "decode",
+        f"{path}/maps",
+        "--out",
+        str(path),
+        "--overwrite",
+        "--binary-threshold",
+        "0.9,0.85",
+        "--distance-threshold",
+        "0.5,0",
+    )
     one_sentence(code, err, "S.zarr")
     assert checksum(path) == before
 
@@ -230,7 +240,8 @@ def test_inference_voxel_size_contradicting_the_file_is_an_error(model, store, t
     before = checksum(store)
     out = tmp_path / "pred.zarr"
     code, _, err = run(capsys, "predict", model[0], "inference.voxel_size=[20,20,20]",
-                       "--checkpoint", model[1], "--image", str(store), "--out", str(out))  # fmt: skip
+                       "--checkpoint", model[1], "--image", str(store),
+                       "--out", str(out))  # fmt: skip
     one_sentence(code, err, "inference.voxel_size [20.0, 20.0, 20.0] nm contradicts",
                  "[10.0, 5.0, 5.0] nm")  # fmt: skip
     assert not out.exists() and checksum(store) == before

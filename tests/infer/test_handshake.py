@@ -62,7 +62,9 @@ def test_a_server_that_talks_first_in_http_is_refused():
     threading.Thread(target=banner, daemon=True).start()
     address = f"tcp://127.0.0.1:{listener.getsockname()[1]}"
     try:
-        with pytest.raises(VolsegError, match=r"is not a Dask scheduler \(its first bytes announce"):
+        with pytest.raises(
+            VolsegError, match=r"is not a Dask scheduler \(its first bytes announce"
+        ):
             probe_scheduler(address, timeout_s=2)
     finally:
         listener.close()

@@ -91,13 +91,22 @@ def test_non_finite_batchnorm_statistics_are_never_saved(vesicle_zarr, tmp_path,
 
 def test_resume_with_a_lower_lr_uses_it(vesicle_zarr, tmp_path):
     first = run(vesicle_zarr, tmp_path, "optimization.max_epochs=1",
-                "optimization.scheduler.name=cosine", "optimization.scheduler.min_lr=1e-5")  # fmt: skip
+                "optimization.scheduler.name=cosine",
+                "optimization.scheduler.min_lr=1e-5")  # fmt: skip
     notes: list[str] = []
     fit(
-        tiny_config(vesicle_zarr, "optimization.max_epochs=2", "optimization.optimizer.lr=1e-4",
-                    "optimization.scheduler.name=cosine", "optimization.scheduler.min_lr=1e-5",
-                    "optimization.optimizer.weight_decay=0.0"),  # fmt: skip
-        resume=first, run_root=tmp_path / "runs", progress=False, echo=notes.append,
+        tiny_config(
+            vesicle_zarr,
+            "optimization.max_epochs=2",
+            "optimization.optimizer.lr=1e-4",
+            "optimization.scheduler.name=cosine",
+            "optimization.scheduler.min_lr=1e-5",
+            "optimization.optimizer.weight_decay=0.0",
+        ),  # fmt: skip
+        resume=first,
+        run_root=tmp_path / "runs",
+        progress=False,
+        echo=notes.append,
     )
     changed = [n for n in notes if n.startswith("changed on resume")]
     assert len(changed) == 1

@@ -32,9 +32,9 @@ from typing import Any
 from volseg.data.normalize import image_stats
 from volseg.data.resample import data_extent
 from volseg.errors import VolsegError
-from volseg.io.voxels import agreed_voxel_size, check_same_voxel_size
 from volseg.io import check_labels, check_raw, check_same_shape, open_volume
 from volseg.io.checks import label_dtype_error
+from volseg.io.voxels import agreed_voxel_size, check_same_voxel_size
 
 DEFAULT_VAL_FRACTION = 0.2
 VOLUME_KEYS = ("image", "label", "mask", "shape", "voxel_size", "role")

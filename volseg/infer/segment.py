@@ -174,10 +174,11 @@ def segment(
     from volseg.config import load
     from volseg.infer.blockwise_decode import blockwise_decode
     from volseg.infer.predict import open_image
-
     from volseg.io.guard import refuse_overlap
 
-    refuse_overlap(out, {"image": image, "ground truth": gt, "mask": mask, "checkpoint": checkpoint})
+    refuse_overlap(
+        out, {"image": image, "ground truth": gt, "mask": mask, "checkpoint": checkpoint}
+    )
     cfg = load(cfg) if isinstance(cfg, str | os.PathLike) else cfg
     root = _root(out, overwrite)
     volume, _ = open_image(cfg, str(image))

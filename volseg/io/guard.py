@@ -89,7 +89,9 @@ def overlap(out: Any, source: Any) -> str | None:
     return None
 
 
-def refuse_overlap(out: Any, inputs: Mapping[str, Any] | Iterable[Any], *, option: str = "--out") -> None:
+def refuse_overlap(
+    out: Any, inputs: Mapping[str, Any] | Iterable[Any], *, option: str = "--out"
+) -> None:
     """Refuse an output that is, contains or lies inside one of ``inputs``.
 
     Args:

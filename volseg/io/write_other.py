@@ -19,8 +19,8 @@ import numpy as np
 
 from volseg.atomic import staged
 from volseg.errors import VolsegError
-from volseg.io.guard import check_replaceable
 from volseg.io.blocks import block_shape, iter_blocks
+from volseg.io.guard import check_replaceable
 from volseg.io.read_h5 import open_h5_file
 from volseg.io.source import Source
 from volseg.io.volume import Triple
@@ -80,7 +80,9 @@ def write_h5(
         check_replaceable(path, kind=src.kind, key=key)
     with open_h5_file(path, "r+") as handle:
         if key in handle and not overwrite:
-            raise VolsegError(f"{path}:{key} already exists; pass --overwrite (overwrite=True) to replace it.")
+            raise VolsegError(
+                f"{path}:{key} already exists; pass --overwrite (overwrite=True) to replace it."
+            )
         parent, _, name = key.rpartition("/")
         group = handle.require_group(parent) if parent else handle
         tmp = f".volseg-tmp-{name}-{uuid.uuid4().hex[:12]}"

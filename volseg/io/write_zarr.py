@@ -17,8 +17,8 @@ import numpy as np
 from volseg.atomic import staged
 from volseg.errors import VolsegError
 from volseg.io import ome
-from volseg.io.guard import check_replaceable
 from volseg.io.blocks import block_shape, iter_blocks
+from volseg.io.guard import check_replaceable
 from volseg.io.pyramid import downsample, plan_factors
 from volseg.io.source import Source, is_dask
 from volseg.io.volume import Triple

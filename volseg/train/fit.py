@@ -10,8 +10,8 @@ figures, and stop early when the rule says so. Only rank 0 validates and writes 
 from __future__ import annotations
 
 import datetime as dt
-from contextlib import ExitStack
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +19,10 @@ import torch
 from omegaconf import OmegaConf
 
 from volseg.train import run_dir as rd
-from volseg.train.lock import run_lock
-from volseg.train.resume_settings import apply_settings, describe, optimizer_changes
 from volseg.train import setup as su
+from volseg.train.lock import run_lock
 from volseg.train.logger import CsvLogger, MultiLogger, TensorBoardLogger
+from volseg.train.resume_settings import apply_settings, describe, optimizer_changes
 from volseg.train.session import Session, check_resumable
 
 

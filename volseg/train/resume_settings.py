@@ -65,7 +65,9 @@ def describe(changes: list[tuple[str, Any, Any]]) -> str:
     return ", ".join(f"{k}: {a!r} -> {b!r}" for k, a, b in changes)
 
 
-def apply_settings(optimizer: Any, schedule: Any, opt_cfg: Any, sched_cfg: Any, *, step: int) -> None:
+def apply_settings(
+    optimizer: Any, schedule: Any, opt_cfg: Any, sched_cfg: Any, *, step: int
+) -> None:
     """Put the config's optimizer settings into a restored optimizer and schedule.
 
     Args:
