@@ -278,3 +278,48 @@ def test_image_and_labels_that_disagree_cannot_train(tmp_path, capsys):
     code, _, err = run(capsys, "fit", str(config), "data.voxel_size=[8,8,8]", "--runs",
                        str(tmp_path / "runs"))  # fmt: skip
     one_sentence(code, err, "data.voxel_size [8.0, 8.0, 8.0] nm contradicts")
+
+
+# Rows 2-4 at fit, profile-data and evaluate ------------------------------------------------------
+
+
+def _training_config(tmp_path: Path) -> tuple[Path, Path]:
+    from tests.train.helpers import make_volume, tiny_text
+
+    volume = make_volume(tmp_path / "ves.zarr", shape=(16, 64, 64))
+    config = tmp_path / "cfg.yaml"
+    config.write_text(tiny_text(volume))
+    return volume, config
+
+
+@pytest.mark.parametrize("command", ["fit", "profile-data"])
+def test_training_reads_refuse_a_missing_chunk(tmp_path, capsys, command):
+    volume, config = _training_config(tmp_path)
+    next(p for p in sorted((volume / "s0" / "c").rglob("*")) if p.is_file()).unlink()
+    before = checksum(volume)
+    extra = ["--runs", str(tmp_path / "runs")] if command == "fit" else []
+    code, _, err = run(capsys, command, str(config), *extra)
+    one_sentence(code, err, "is missing chunk", "VOLSEG_MISSING_CHUNKS=fill")
+    assert checksum(volume) == before and not (tmp_path / "runs").exists()
+
+
+def test_training_reads_refuse_nan_voxels(tmp_path, capsys):
+    volume, config = _training_config(tmp_path)
+    image = zarr.open_array(volume / "s0", mode="r")[...].astype(np.float32)
+    image[5, 9, 9] = np.inf
+    write_volume(tmp_path / "f.zarr", image, voxel_size=(30, 8, 8))
+    text = config.read_text().replace(f"train_image: {volume}", f"train_image: {tmp_path}/f.zarr")
+    config.write_text(text)
+    code, _, err = run(capsys, "fit", str(config), "--runs", str(tmp_path / "runs"))
+    one_sentence(code, err, "f.zarr holds 1 NaN or inf values in block")
+    assert not (tmp_path / "runs").exists()
+
+
+def test_evaluate_refuses_a_corrupt_chunk(tmp_path, capsys):
+    labels = ball_labels()
+    write_volume(tmp_path / "gt.zarr", labels, voxel_size=(30, 8, 8), kind="labels", levels=1)
+    write_volume(tmp_path / "seg.zarr", labels, voxel_size=(30, 8, 8), kind="labels", levels=1)
+    chunk = next(p for p in sorted((tmp_path / "seg.zarr" / "s0" / "c").rglob("*")) if p.is_file())
+    chunk.write_bytes(b"\x00garbage" * 8)
+    code, _, err = run(capsys, "evaluate", str(tmp_path / "seg.zarr"), str(tmp_path / "gt.zarr"))
+    one_sentence(code, err, "seg.zarr: a chunk is corrupt or unreadable")
