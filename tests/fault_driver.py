@@ -14,12 +14,12 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 
-def main() -> None:
-    events, kill_at, count_file = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3])
-    argv = sys.argv[sys.argv.index("--") + 1 :]
+def install(events: str, kill_at: int) -> tuple[dict[str, int], Callable[[], None]]:
+    """Count (and at ``kill_at`` SIGKILL on) ``events``; returns the counter and an undo."""
     seen = {"n": 0}
 
     def event(*_: object, **__: object) -> None:
@@ -37,11 +37,16 @@ def main() -> None:
             return original(self, key, value)
 
         zarr.Array.__setitem__ = setitem
-    elif events == "train":
+
+        def undo() -> None:
+            zarr.Array.__setitem__ = original
+
+        return seen, undo
+    if events == "train":
         import torch
         from torch.optim.optimizer import register_optimizer_step_post_hook
 
-        register_optimizer_step_post_hook(event)
+        handle = register_optimizer_step_post_hook(event)
         save = torch.save
 
         def saving(*args, **kwargs):
@@ -50,8 +55,19 @@ def main() -> None:
             event()
 
         torch.save = saving
-    else:
-        raise SystemExit(f"unknown events {events!r}")
+
+        def undo() -> None:
+            handle.remove()
+            torch.save = save
+
+        return seen, undo
+    raise SystemExit(f"unknown events {events!r}")
+
+
+def main() -> None:
+    events, kill_at, count_file = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3])
+    argv = sys.argv[sys.argv.index("--") + 1 :]
+    seen, _ = install(events, kill_at)
     from volseg.cli.main import main as volseg
 
     try:

@@ -75,7 +75,9 @@ def staged(final: Path, *, overwrite: bool, what: str | None = None) -> Iterator
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise VolsegError(f"cannot write {what or final}: {exc.strerror or exc}.") from None
+        raise VolsegError(
+            f"cannot write the output {what or final}: {exc.strerror or exc}."
+        ) from None
     tmp = temp_name(final)
     try:
         yield tmp
@@ -83,7 +85,9 @@ def staged(final: Path, *, overwrite: bool, what: str | None = None) -> Iterator
         remove(tmp)
         if exc.filename is not None and TMP_MARK in str(exc.filename):
             # the temporary name means nothing to the user: name the output instead
-            raise VolsegError(f"cannot write {what or final}: {exc.strerror or exc}.") from None
+            raise VolsegError(
+                f"cannot write the output {what or final}: {exc.strerror or exc}."
+            ) from None
         raise
     except BaseException:
         remove(tmp)

@@ -114,6 +114,7 @@ def train_epoch(
         on_step: called after each optimizer step with the latest values (progress bar).
     """
     from volseg.train.ema import update_ema
+    from volseg.train.session import kept_checkpoints
 
     cfg = s.cfg
     accum = int(cfg.optimization.accumulate_grad_batches)
@@ -134,7 +135,7 @@ def train_epoch(
                 if not math.isfinite(value):
                     raise TrainingStopped(
                         f"the training loss became {value} at epoch {s.epoch + 1}, step "
-                        f"{s.step + 1}; training stopped and {s.kept()}; lower "
+                        f"{s.step + 1}; training stopped and {kept_checkpoints(s.run_dir)}; lower "
                         "optimization.optimizer.lr or set "
                         "optimization.gradient_clip_val."
                     )

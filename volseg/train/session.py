@@ -75,14 +75,8 @@ class Session:
         return value is not None and improves(value, self.best, self.mode)
 
     def kept(self) -> str:
-        """What is on disk to go back to: the last good checkpoint, or that none was written."""
-        from volseg.train import run_dir as rd
-
-        folder = self.run_dir / rd.CHECKPOINTS
-        saved = [folder / n for n in (rd.LAST, rd.BEST) if (folder / n).is_file()]
-        if not saved:
-            return "no checkpoint was written"
-        return "the last good checkpoint is kept: " + " and ".join(str(p) for p in saved)
+        """What is on disk to go back to (see :func:`kept_checkpoints`)."""
+        return kept_checkpoints(self.run_dir)
 
     def check_values(self, row: dict[str, Any]) -> None:
         """Stop on a non-finite loss or an infinite metric of the epoch row (before saving).
@@ -156,6 +150,17 @@ class Session:
         self.best = float(best) if best is not None and same_monitor else None
         if extra.get("rng") is not None:
             set_rng_state(extra["rng"])
+
+
+def kept_checkpoints(run_dir: Path) -> str:
+    """The last good checkpoints of ``run_dir`` for a message, or that none was written."""
+    from volseg.train import run_dir as rd
+
+    folder = Path(run_dir) / rd.CHECKPOINTS
+    saved = [folder / n for n in (rd.LAST, rd.BEST) if (folder / n).is_file()]
+    if not saved:
+        return "no checkpoint was written"
+    return "the last good checkpoint is kept: " + " and ".join(str(p) for p in saved)
 
 
 def _stopped(message: str) -> VolsegError:
