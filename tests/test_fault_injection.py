@@ -2,11 +2,12 @@
 
 Each command first runs once uninterrupted in this process with :mod:`tests.fault_driver`'s
 hooks, which count its kill points (zarr writes for predict; optimizer steps and checkpoint
-saves for fit). Then, for 5 kill points drawn with a fixed seed, the command is SIGKILLed there
-in a subprocess and run again (in this process) the way a user would: ``fit --resume RUN``
-when the killed run left a checkpoint (the same command otherwise); ``predict`` with the same command, and with ``--overwrite`` only when volseg
-refuses to resume an unfinished in-process prediction. The final maps / weights must equal the
-uninterrupted run's exactly, and the input bytes must be unchanged.
+saves for fit). Then, for 5 kill points drawn with a fixed seed, the command is SIGKILLed
+there in a subprocess and run again (in this process) the way a user would: ``fit --resume
+RUN`` when the killed run left a checkpoint (the same command otherwise); ``predict`` with the
+same command, and with ``--overwrite`` only when volseg refuses to resume an unfinished
+in-process prediction. The final maps / weights must equal the uninterrupted run's exactly,
+and the input bytes must be unchanged.
 """
 
 from __future__ import annotations
