@@ -323,3 +323,11 @@ def test_evaluate_refuses_a_corrupt_chunk(tmp_path, capsys):
     chunk.write_bytes(b"\x00garbage" * 8)
     code, _, err = run(capsys, "evaluate", str(tmp_path / "seg.zarr"), str(tmp_path / "gt.zarr"))
     one_sentence(code, err, "seg.zarr: a chunk is corrupt or unreadable")
+
+
+def test_fit_never_writes_its_run_into_the_training_data(tmp_path, capsys):
+    volume, config = _training_config(tmp_path)
+    before = checksum(volume)
+    code, _, err = run(capsys, "fit", str(config), "--runs", str(volume / "runs"))
+    one_sentence(code, err, "the run directory", "is inside the image of volume 0")
+    assert checksum(volume) == before and not (volume / "runs").exists()
