@@ -32,7 +32,7 @@ def test_existing_output(tmp_path):
     final = tmp_path / "out"
     final.mkdir()
     (final / "f").write_text("old")
-    with pytest.raises(VolsegError, match="out already exists; pass overwrite=True"):
+    with pytest.raises(VolsegError, match="out already exists; pass --overwrite"):
         with staged(final, overwrite=False):
             pass
     with pytest.raises(RuntimeError):
@@ -80,3 +80,15 @@ def test_atomic_write_replaces_and_keeps_old_on_failure(tmp_path):
     with pytest.raises(OSError, match="disk full"):
         atomic_write(path, broken)
     assert path.read_text() == "two" and _siblings(path) == ["x.txt"]
+
+
+def test_errors_on_the_temporary_name_name_the_output(tmp_path):
+    """Issue 14 row 12: a read-only folder gave errors naming the hidden temporary file."""
+    final = tmp_path / "out.zarr"
+    with pytest.raises(VolsegError, match=r"^cannot write .*out\.zarr: Permission denied\.$"):
+        with staged(final, overwrite=False) as tmp:
+            raise PermissionError(13, "Permission denied", str(tmp))
+    assert not final.exists() and list(tmp_path.iterdir()) == []
+    with pytest.raises(PermissionError):  # an error about another file passes through
+        with staged(final, overwrite=False):
+            raise PermissionError(13, "Permission denied", "/elsewhere")

@@ -164,3 +164,27 @@ def test_nothing_matches(tmp_path):
     torch.save({"encoder.weight": torch.zeros(3)}, path)
     with pytest.raises(VolsegError, match="no weights in .* match the model"):
         load_external_weights(build(MODEL), path)
+
+
+def test_empty_file_says_so(tmp_path):
+    """Issue 14 row 12: an empty last.pt gave "cannot read checkpoint ...: ."."""
+    path = tmp_path / "last.pt"
+    path.write_bytes(b"")
+    with pytest.raises(VolsegError, match=r"last\.pt: the file is empty"):
+        load_checkpoint(path)
+
+
+def test_crafted_pickle_is_refused_without_advising_weights_only_false(tmp_path):
+    import os
+
+    class Payload:
+        def __reduce__(self):
+            return (os.system, ("true",))
+
+    path = tmp_path / "evil.pt"
+    torch.save({"x": Payload()}, path)
+    with pytest.raises(VolsegError) as info:
+        load_checkpoint(path)
+    message = str(info.value)
+    assert "posix.system" in message and "never loads" in message
+    assert "weights_only" not in message and "\n" not in message

@@ -39,7 +39,9 @@ def temp_name(final: Path, tag: str = "tmp") -> Path:
 def refuse_existing(final: Path, *, overwrite: bool, what: str | None = None) -> None:
     """Raise if ``final`` exists and ``overwrite`` is false."""
     if final.exists() and not overwrite:
-        raise VolsegError(f"{what or final} already exists; pass overwrite=True to replace it.")
+        raise VolsegError(
+            f"{what or final} already exists; pass --overwrite (overwrite=True) to replace it."
+        )
 
 
 def _swap_in(tmp: Path, final: Path) -> None:
@@ -70,10 +72,23 @@ def staged(final: Path, *, overwrite: bool, what: str | None = None) -> Iterator
     """
     final = Path(final)
     refuse_existing(final, overwrite=overwrite, what=what)
-    final.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise VolsegError(
+            f"cannot write the output {what or final}: {exc.strerror or exc}."
+        ) from None
     tmp = temp_name(final)
     try:
         yield tmp
+    except OSError as exc:
+        remove(tmp)
+        if exc.filename is not None and TMP_MARK in str(exc.filename):
+            # the temporary name means nothing to the user: name the output instead
+            raise VolsegError(
+                f"cannot write the output {what or final}: {exc.strerror or exc}."
+            ) from None
+        raise
     except BaseException:
         remove(tmp)
         raise

@@ -95,13 +95,33 @@ def save_checkpoint(
 
 
 def _torch_load(path: Path, map_location: Any, what: str) -> Any:
+    if path.is_file() and path.stat().st_size == 0:
+        raise VolsegError(
+            f"cannot read {what} {path}: the file is empty (an interrupted copy?); use another "
+            "copy or checkpoint (e.g. best.pt beside it)."
+        )
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:
-        # torch's message is a page long; its "WeightsUnpickler error" line says what matters
-        lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
-        reason = next((ln for ln in lines if "Unpickler error" in ln), lines[0] if lines else "")
-        raise VolsegError(f"cannot read {what} {path}: {reason}".rstrip(".") + ".") from None
+        raise VolsegError(f"cannot read {what} {path}: {_load_reason(exc)}") from None
+
+
+def _load_reason(exc: Exception) -> str:
+    """One clause from torch's page-long message. Its advice to retry with
+    ``weights_only=False`` is left out: that would run whatever code the file holds."""
+    text = str(exc)
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    if "unsupported GLOBAL" in text:
+        blocked = next(ln for ln in lines if "unsupported GLOBAL" in ln)
+        detail = blocked.removeprefix("Trying to load ").rstrip(".")
+        return (
+            f"it holds Python objects other than tensors and settings ({detail}), which volseg "
+            "never loads because they could run code; use a checkpoint written by volseg."
+        )
+    if "Unpickler error" in text or "Weights only load failed" in text:
+        return "it is not a torch checkpoint (unreadable pickle data); use another copy."
+    first = lines[0].split(". ")[0].rstrip(".") if lines else type(exc).__name__
+    return f"it is not a readable torch file ({first}); use another copy or checkpoint."
 
 
 def load_checkpoint(path: str | os.PathLike[str], map_location: Any = "cpu") -> dict[str, Any]:

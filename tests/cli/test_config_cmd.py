@@ -70,3 +70,12 @@ def test_show_output_reloads_to_an_equal_config(tmp_path: Path, capsys) -> None:
     expected = load(src, ["optimization.max_epochs=7"])
     assert OmegaConf.to_container(again) == OmegaConf.to_container(expected)
     assert again.optimization.max_epochs == 7
+
+
+def test_check_runs_the_monitor_mode_rule(capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 14 row 12: ``config check`` passed a monitor/mode pair that ``fit`` rejects."""
+    path = str(REPO / "tutorials" / "hydra-lv.yaml")
+    code, _, err = run(["config", "check", path, "monitor.checkpoint.monitor=val_loss",
+                        "monitor.checkpoint.mode=max"], capsys)  # fmt: skip
+    assert code == 2 and err.count("\n") == 1
+    assert "is better when smaller but its mode is 'max'" in err

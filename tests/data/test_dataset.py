@@ -213,7 +213,9 @@ def test_no_foreground_is_an_error_naming_the_file(tmp_path):
     write_h5(tmp_path / "a.h5", raw, np.zeros_like(labels))
     with pytest.raises(VolsegError, match=r"labels .*a.h5:labels have no foreground .* 0.5"):
         build(tmp_path)
-    build(tmp_path, overrides=["data.foreground_probability=0"])  # fine without the bias
+    # issue 14 row 12: without the bias all-zero labels used to train silently
+    with pytest.raises(VolsegError, match=r"have no foreground .* nothing to learn .* is 0.0"):
+        build(tmp_path, overrides=["data.foreground_probability=0"])
 
 
 def test_all_masked_volume_is_an_error(tmp_path):

@@ -164,7 +164,7 @@ def test_held_out_range_errors(tmp_path, vol):
             r"image \(.*a.h5:raw\) has shape \(24, 32, 32\) but labels",
         ),
         (np.zeros((24, 32, 32), np.float32), None, "labels must be integers, got float32"),
-        (None, np.full((24, 32, 32), np.nan, np.float32), "contains .* NaN"),
+        (None, np.full((24, 32, 32), np.nan, np.float32), "holds .* NaN"),
     ],
 )
 def test_bad_volumes(tmp_path, labels, raw, message):

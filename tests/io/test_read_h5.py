@@ -25,7 +25,7 @@ def test_single_dataset_is_picked_and_lazy(tmp_path):
         f.create_dataset("deep/data", data=RAW)
         f["deep/data"].attrs["element_size_um"] = [0.03, 0.005, 0.005]
     with open_volume(path) as vol:
-        assert isinstance(vol.data, h5py.Dataset)
+        assert isinstance(vol.data.wrapped, h5py.Dataset)
         assert vol.path == f"{path}:deep/data"
         assert vol.voxel_size == pytest.approx((30.0, 5.0, 5.0))
         assert vol.attrs["voxel_size_source"] == "attrs:element_size_um"

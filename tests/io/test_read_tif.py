@@ -56,7 +56,7 @@ def _slices(folder, count=12):
 def test_slice_folder_and_glob(tmp_path):
     data = _slices(tmp_path / "slices")
     vol = open_volume(tmp_path / "slices", voxel_size=(30, 4, 4))
-    assert isinstance(vol.data, TifSliceStack) and vol.shape == data.shape
+    assert isinstance(vol.data.wrapped, TifSliceStack) and vol.shape == data.shape
     assert vol.attrs["voxel_size_source"] == "argument"
     np.testing.assert_array_equal(vol.numpy(), data)
     same = open_volume(f"{tmp_path}/slices/slice_*.tif")

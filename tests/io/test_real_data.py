@@ -29,7 +29,7 @@ def _reference_crop(path, key, crop):
 )
 def test_shape_dtype_and_voxel_size(path, key, shape, dtype, voxel):
     with open_volume(f"{path}:{key}", ndim=3) as vol:
-        assert isinstance(vol.data, h5py.Dataset)  # lazy: nothing read yet
+        assert isinstance(vol.data.wrapped, h5py.Dataset)  # lazy: nothing read yet
         assert vol.shape == shape and vol.dtype == dtype
         assert vol.voxel_size == (voxel,) * 3
         assert vol.attrs["voxel_size_source"] == "attrs:resolution_nm_zyx"

@@ -188,7 +188,7 @@ def test_failure_mid_write_leaves_no_output_and_no_temp(tmp_path, monkeypatch):
 def test_existing_outputs_need_overwrite(tmp_path):
     store = tmp_path / "img.zarr"
     write_volume(store, IMAGE, voxel_size=1, levels=1)
-    with pytest.raises(VolsegError, match="img.zarr already exists; pass overwrite=True"):
+    with pytest.raises(VolsegError, match="img.zarr already exists; pass --overwrite"):
         write_volume(store, IMAGE, voxel_size=1)
     write_volume(store, IMAGE, voxel_size=1, key="labels/a", kind="labels", levels=1)
     with pytest.raises(VolsegError, match="img.zarr:labels/a already exists"):
@@ -224,6 +224,7 @@ def test_create_volume_streamed_blocks_and_completion(tmp_path):
     assert vol.data.chunks == (3, 2, 32, 32) and vol.voxel_size == (30.0, 5.0, 5.0)
     assert not is_complete(store) and vol.attrs["complete"] is False
     vol.data[:, 0:2] = 1.0
+    vol.data[:, 2:] = 0.0  # a finished output has every block written
     mark_complete(vol)
     assert is_complete(store)
     again = open_volume(store)

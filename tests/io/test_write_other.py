@@ -14,7 +14,7 @@ def test_h5_new_file_then_more_datasets(tmp_path):
     vol = write_volume(
         f"{path}:raw", IMAGE, voxel_size=(40, 4, 4), offset=(0, 4, 8), chunks=(2, 16, 16)
     )
-    assert isinstance(vol.data, h5py.Dataset) and vol.data.chunks == (2, 16, 16)
+    assert isinstance(vol.data.wrapped, h5py.Dataset) and vol.data.chunks == (2, 16, 16)
     assert (vol.voxel_size, vol.offset) == ((40.0, 4.0, 4.0), (0.0, 4.0, 8.0))
     np.testing.assert_array_equal(vol.numpy(), IMAGE)
     vol.close()
@@ -38,7 +38,7 @@ def test_h5_new_file_then_more_datasets(tmp_path):
 def test_h5_overwrite_and_failures(tmp_path):
     path = tmp_path / "out.h5"
     write_volume(f"{path}:raw", IMAGE, voxel_size=1).close()
-    with pytest.raises(VolsegError, match="out.h5:raw already exists; pass overwrite=True"):
+    with pytest.raises(VolsegError, match="out.h5:raw already exists; pass --overwrite"):
         write_volume(f"{path}:raw", IMAGE, voxel_size=1)
     with pytest.raises(VolsegError, match="labels must be non-negative"):
         write_volume(f"{path}:bad", -np.ones((2, 2, 2), np.int16), voxel_size=1, kind="labels")

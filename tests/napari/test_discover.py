@@ -61,7 +61,7 @@ def test_image_store_gives_raw_and_nested_ground_truth(run_dir):
     raw, gt = found.items
     assert raw.voxel_size == VOXEL_SIZE and raw.offset == OFFSET
     assert gt.source.endswith("image.zarr:labels/cells")
-    assert isinstance(gt.levels[0], zarr.Array) and len(gt.levels) == 1
+    assert isinstance(gt.levels[0].wrapped, zarr.Array) and len(gt.levels) == 1  # reads checked
     assert found.thresholds is None
 
 

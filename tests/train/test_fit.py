@@ -142,7 +142,10 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(
         return net
 
     monkeypatch.setattr(volseg.models, "build", poisoned)
-    with pytest.raises(TrainingStopped, match=r"loss became nan at epoch 2, step 3; stopped"):
+    with pytest.raises(
+        TrainingStopped,
+        match=r"loss became nan at epoch 2, step 3; training stopped and the last good checkpoint",
+    ):
         run(vesicle_zarr, tmp_path)
     (out,) = (tmp_path / "runs" / "tiny").iterdir()
     last = load_checkpoint(out / "checkpoints" / "last.pt")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -32,7 +33,17 @@ def check(file: Path = _FILE, overrides: list[str] | None = _OVERRIDES) -> None:
     from volseg.config import count_keys, load
 
     cfg = load(file, overrides or [])
+    check_without_data(cfg)
     typer.echo(f"ok: {file} is valid ({count_keys(cfg)} keys)")
+
+
+def check_without_data(cfg: Any) -> None:
+    """The checks ``fit`` makes before reading any data: monitor names and their modes."""
+    from volseg.train.setup import monitors
+
+    data = cfg.data  # without training data (a base file) the split cannot lack validation
+    has_val = data.val_region is not None or bool(data.val_image) or not data.train_image
+    monitors(cfg, has_val=has_val)
 
 
 def register(app: typer.Typer) -> None:

@@ -38,6 +38,9 @@ def _check_out(out: Path, *, overwrite: bool) -> None:
         raise VolsegError(f"{out} already exists; pass --overwrite to replace it.")
     if not (out.is_dir() and (out / "zarr.json").is_file()):
         raise VolsegError(f"{out} exists and is not a zarr store; refusing to replace it.")
+    from volseg.io.guard import check_replaceable
+
+    check_replaceable(out, kind="image")
 
 
 @synth_app.command("vesicles")

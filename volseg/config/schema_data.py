@@ -209,8 +209,9 @@ def enabled_augmentations(aug: Any) -> list[str]:
 class DataConfig:
     """Training data. ``val_region`` holds out a z-range ``[z0, z1)`` of every training volume
     or, as a number in (0, 1), that fraction of slices at the end of z; null = none.
-    ``voxel_size`` (nm) overrides the files' metadata; ``train_resolution`` (nm) is the grid the
-    network sees (patches are resampled on the fly). ``foreground_probability`` is the chance
+    ``voxel_size`` (nm) of the training files that record none (contradicting a file's
+    metadata is an error; it never applies at inference); ``train_resolution`` (nm) is the grid
+    the network sees (patches are resampled on the fly). ``foreground_probability`` is the chance
     that a patch is centred on a labelled voxel."""
 
     train_image: list[str] = spec(factory=list, path="many")

@@ -197,7 +197,9 @@ class SavePredictionConfig:
 class InferenceConfig:
     """Prediction and blockwise decoding of whole volumes block by block. ``halo``: voxels of
     maps read around each block when decoding blockwise (null = 16 voxels on the finest axis
-    and the same physical extent on the others). ``output_path``: the predictions zarr."""
+    and the same physical extent on the others). ``output_path``: the predictions zarr.
+    ``voxel_size`` (nm): the image's voxel size when its file records none (must agree when it
+    does; ``data.voxel_size`` describes the training data only)."""
 
     sliding_window: SlidingWindowConfig = field(default_factory=SlidingWindowConfig)
     test_time_augmentation: TestTimeAugmentationConfig = field(
@@ -207,3 +209,4 @@ class InferenceConfig:
     block_shape: list[int] = spec(factory=lambda: [64, 256, 256], length=3, lo=1)
     halo: list[int] | None = spec(None, length=3, lo=0)
     output_path: str | None = spec(None, path="one")
+    voxel_size: list[float] | None = spec(None, length=3, lo=0.0, lo_open=True)

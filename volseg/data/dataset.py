@@ -128,6 +128,8 @@ class PatchDataset(torch.utils.data.Dataset):
         self._handles: dict[int, tuple[Volume, Volume, Volume | None]] = {}
         self._pid = os.getpid()
         self.indexes = self._index() if (self.fg_prob > 0 or self._any_mask()) else None
+        if train and self.indexes is None:
+            self._require_foreground()
         if train:
             self.length = int(d["iter_num_per_epoch"])
             self.sampler = PatchSampler(self.regions, self.geometry, self.indexes)
@@ -146,6 +148,25 @@ class PatchDataset(torch.utils.data.Dataset):
     # -- set-up -----------------------------------------------------------------------------
     def _any_mask(self) -> bool:
         return any(self.split.volumes[r.volume].get("mask") for r in self.regions)
+
+    def _require_foreground(self) -> None:
+        """Refuse training labels without a single object (read until the first one)."""
+        from volseg.io.blocks import iter_blocks
+
+        for region in self.regions:
+            _, labels, _ = self._volume(region.volume)
+            for rel in iter_blocks(region.shape, (16, 256, 256)):
+                box = tuple(
+                    slice(s.start + o, s.stop + o) for s, o in zip(rel, region.start, strict=True)
+                )
+                if np.any(np.asarray(labels[box]) > 0):
+                    return
+        files = sorted({self.split.volumes[r.volume]["label"] for r in self.regions})
+        raise VolsegError(
+            f"labels {', '.join(files)} have no foreground (label > 0) inside the training "
+            f"regions; there is nothing to learn (data.foreground_probability is {self.fg_prob}): "
+            "check data.train_label."
+        )
 
     def _index(self) -> list[RegionIndex]:
         out = []
@@ -169,11 +190,12 @@ class PatchDataset(torch.utils.data.Dataset):
                     f"mask {vol['mask']} marks every voxel of the {role} regions of "
                     f"{vol['image']} as invalid; nothing is left to learn from."
                 )
-        if self.fg_prob > 0 and not any(ix.foreground for ix in out):
+        if (self.train or self.fg_prob > 0) and not any(ix.foreground for ix in out):
             files = sorted({self.split.volumes[r.volume]["label"] for r in self.regions})
             raise VolsegError(
                 f"labels {', '.join(files)} have no foreground (label > 0) inside the valid "
-                f"training regions, but `data.foreground_probability` is {self.fg_prob}."
+                f"{role} regions; there is nothing to learn (data.foreground_probability is "
+                f"{self.fg_prob}): check data.train_label."
             )
         return out
 

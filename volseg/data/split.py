@@ -34,6 +34,7 @@ from volseg.data.resample import data_extent
 from volseg.errors import VolsegError
 from volseg.io import check_labels, check_raw, check_same_shape, open_volume
 from volseg.io.checks import label_dtype_error
+from volseg.io.voxels import agreed_voxel_size, check_same_voxel_size
 
 DEFAULT_VAL_FRACTION = 0.2
 VOLUME_KEYS = ("image", "label", "mask", "shape", "voxel_size", "role")
@@ -127,8 +128,11 @@ class Split:
 
 def _describe(image: str, label: str | None, mask: str | None, vs: Any, role: str) -> dict:
     """Open and check one image / label / mask triple; return its description."""
-    img = open_volume(image, voxel_size=vs, ndim=3)
+    img = open_volume(image, ndim=3)
     try:
+        size = agreed_voxel_size(img, vs, key="data.voxel_size")
+        if size is not None:
+            img.voxel_size = size
         check_raw(img)
         entry = {
             "image": image,
@@ -141,7 +145,9 @@ def _describe(image: str, label: str | None, mask: str | None, vs: Any, role: st
         for path, name in ((label, "labels"), (mask, "mask")):
             if path is None:
                 continue
-            with open_volume(path, voxel_size=vs, ndim=3) as other:
+            with open_volume(path, ndim=3) as other:
+                agreed_voxel_size(other, vs, key="data.voxel_size")
+                check_same_voxel_size(img, other, names=("image", name))
                 check_same_shape(img, other, names=("image", name))
                 if name == "labels":
                     check_labels(other)

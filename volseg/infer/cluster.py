@@ -61,6 +61,9 @@ def get_client(
         )
     if not isinstance(scheduler, str) or not scheduler.strip():
         raise VolsegError(f"--scheduler takes an address like tcp://host:8786, got {scheduler!r}.")
+    from volseg.infer.handshake import probe_scheduler
+
+    probe_scheduler(scheduler, timeout_s=timeout_s)
     try:
         return Client(scheduler, timeout=timeout_s)
     except (OSError, TimeoutError) as exc:
@@ -70,3 +73,5 @@ def get_client(
         ) from None
     except ValueError as exc:
         raise VolsegError(f"bad Dask scheduler address {scheduler!r}: {exc}.") from None
+    except MemoryError:  # a frame length read from bytes that were not Dask's
+        raise VolsegError(f"{scheduler} answered, but not as a Dask scheduler.") from None

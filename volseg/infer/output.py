@@ -123,6 +123,25 @@ def prepare_output(
     return False
 
 
+def discard_output(out: Any) -> None:
+    """Delete the unfinished maps node ``out`` (made by this run; a finished node is kept)."""
+    from volseg.atomic import remove
+
+    if is_complete(out):
+        return
+    loc = locate_for_write(out)
+    path = loc.target.joinpath(*loc.key.split("/")) if loc.key else loc.target
+    remove(path)
+    parent = path.parent
+    while parent != loc.target.parent and parent.is_dir() and _only_metadata(parent):
+        remove(parent)
+        parent = parent.parent
+
+
+def _only_metadata(folder: Any) -> bool:
+    return all(p.name == "zarr.json" for p in folder.iterdir())
+
+
 def writable_array(out: Any) -> Any:
     """The level-0 ``zarr.Array`` of the maps node, opened for writing."""
     import zarr

@@ -29,7 +29,7 @@ import numpy as np
 from volseg.errors import VolsegError
 from volseg.infer.carry import CarryStore
 from volseg.infer.grid import Region
-from volseg.infer.output import output_chunks, prepare_output, writable_array
+from volseg.infer.output import discard_output, output_chunks, prepare_output, writable_array
 from volseg.infer.plan import (
     PredictionPlan,
     check_model_config,
@@ -43,6 +43,7 @@ from volseg.io import mark_complete, open_volume
 from volseg.io.blocks import iter_blocks
 from volseg.io.paths import locate_for_write
 from volseg.io.volume import Volume
+from volseg.io.voxels import agreed_voxel_size
 
 log = logging.getLogger(__name__)
 
@@ -56,14 +57,28 @@ def _config(cfg: Any) -> Any:
 
 
 def open_image(cfg: Any, image: Any) -> tuple[Volume, str]:
-    """The image as a lazy ``Volume`` (``data.voxel_size`` overrides its metadata) and its name."""
-    override = cfg.data.voxel_size
+    """The image as a lazy ``Volume`` and its name.
+
+    The image's own metadata give its voxel size; ``inference.voxel_size`` fills in for a file
+    without any and must agree with one that has some. The config's ``data.voxel_size``
+    describes the training data only and never applies here.
+    """
+    given = cfg.inference.voxel_size
     if isinstance(image, Volume):
         name = image.path or "<in-memory image>"
-        if override is not None:
-            image = dataclasses.replace(image, voxel_size=tuple(override))
+        if given is not None:
+            size = agreed_voxel_size(image, given, key="inference.voxel_size")
+            image = dataclasses.replace(image, voxel_size=size)
         return image, name
-    volume = open_volume(image, voxel_size=None if override is None else tuple(override))
+    volume = open_volume(image)
+    size = agreed_voxel_size(volume, given, key="inference.voxel_size")
+    if size is None:
+        volume.close()
+        raise VolsegError(
+            f"{image} records no voxel size; give it as inference.voxel_size=[z,y,x] (nm) "
+            "(the config's data.voxel_size describes the training data only)."
+        )
+    volume.voxel_size = size
     text = os.fspath(image)
     return volume, text if "://" in text else os.path.abspath(text)
 
@@ -105,7 +120,9 @@ def predict(
             channels, an existing output, an unwritable output.
     """
     from volseg.checkpoint import build_model_from_checkpoint, load_checkpoint
+    from volseg.io.guard import refuse_overlap
 
+    refuse_overlap(out, {"image": image, "checkpoint": checkpoint})
     cfg = _config(cfg)
     ckpt = load_checkpoint(checkpoint)
     check_model_config(cfg.model, ckpt["model_cfg"], str(checkpoint))
@@ -135,7 +152,11 @@ def predict(
         overwrite=overwrite,
     )  # fmt: skip
     if client is None:
-        run_streamed(model.to(device), plan, volume, out, block_shape=blocks)
+        try:
+            run_streamed(model.to(device), plan, volume, out, block_shape=blocks)
+        except VolsegError:  # bad input found while reading: leave nothing half-written
+            discard_output(out)
+            raise
     else:
         from volseg.infer.blockwise_predict import run_blockwise
 

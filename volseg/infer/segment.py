@@ -71,6 +71,9 @@ def _root(out: str | os.PathLike, overwrite: bool) -> Path:
     if root.exists() and node_type(root) != "group":
         raise VolsegError(f"{root} exists and is not a zarr group; choose another --out.")
     if root.exists() and overwrite:
+        from volseg.io.guard import check_replaceable
+
+        check_replaceable(root)
         shutil.rmtree(root)
     elif is_complete(root, LABELS_KEY):
         raise VolsegError(
@@ -79,11 +82,15 @@ def _root(out: str | os.PathLike, overwrite: bool) -> Path:
     return root
 
 
-def _check_gt(gt: str | None, mask: str | None, shape: Sequence[int]) -> None:
+def _check_gt(gt: str | None, mask: str | None, image: Any) -> None:
+    from volseg.io.voxels import check_same_voxel_size
+
+    shape = image.spatial_shape
     for path, role in ((gt, "ground truth"), (mask, "mask")):
         if path is None:
             continue
         with open_volume(path) as volume:
+            check_same_voxel_size(image, volume, names=("image", role))
             if tuple(volume.shape) != tuple(shape):
                 raise VolsegError(
                     f"{role} {path} has shape {volume.shape} but the image is {tuple(shape)}."
@@ -167,12 +174,16 @@ def segment(
     from volseg.config import load
     from volseg.infer.blockwise_decode import blockwise_decode
     from volseg.infer.predict import open_image
+    from volseg.io.guard import refuse_overlap
 
+    refuse_overlap(
+        out, {"image": image, "ground truth": gt, "mask": mask, "checkpoint": checkpoint}
+    )
     cfg = load(cfg) if isinstance(cfg, str | os.PathLike) else cfg
     name, params, source = decoder_settings(cfg, checkpoint)
     root = _root(out, overwrite)
     volume, _ = open_image(cfg, str(image))
-    _check_gt(gt, mask, volume.spatial_shape)
+    _check_gt(gt, mask, volume)
     blocks = tuple(int(b) for b in (block_shape or cfg.inference.block_shape))
     if halo is None and cfg.inference.halo is not None:
         halo = tuple(int(h) for h in cfg.inference.halo)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from volseg.errors import VolsegError
+from volseg.io.checked import check_chunks
 from volseg.io.metadata import offset_from_attrs, resolve, volume_attrs, voxel_size_from_attrs
 from volseg.io.ome import level_of_array, read_level
 from volseg.io.paths import Location
@@ -103,6 +104,7 @@ def open_zarr(
         else:
             found = voxel_size_from_attrs(attrs, ndim=array.ndim, where=where)
             shift = offset_from_attrs(attrs, ndim=array.ndim, where=where)
+    check_chunks(array, where, group_attrs=attrs if isinstance(node, zarr.Group) else parent)
     size, shift, source = resolve(
         explicit_size=voxel_size, explicit_offset=offset, found_size=found, found_offset=shift
     )

@@ -12,6 +12,7 @@ import numpy as np
 from volseg.atomic import staged
 from volseg.errors import VolsegError
 from volseg.io.blocks import default_chunks
+from volseg.io.guard import check_replaceable, refuse_overlap
 from volseg.io.metadata import RESERVED_ATTRS, plain
 from volseg.io.paths import Location, locate, locate_for_write
 from volseg.io.source import prepare
@@ -92,6 +93,8 @@ def write_volume(
         VolsegError: bad kind / dtype / shape / chunks, an existing output, or a bad path.
     """
     loc = locate_for_write(path, key)
+    if isinstance(data, Volume) and data.path:
+        refuse_overlap(loc.label, {"data": data.path})
     src = prepare(data, kind=kind, where=loc.label)
     if voxel_size is None and src.volume is None:
         raise VolsegError(f"voxel_size (nm, z y x) is required to write {loc.label}.")
@@ -201,6 +204,8 @@ def create_volume(
     shard_shape = _shape_arg(shards, shape, "shards")
     check_shards(chunk_shape, shard_shape)
     layout = plan_layout(loc.target, loc.key, overwrite=overwrite)
+    if overwrite:
+        check_replaceable(layout.final, kind=kind)
     with staged(layout.final, overwrite=overwrite, what=layout.label) as tmp:
         build_node(
             layout,

@@ -20,6 +20,7 @@ import numpy as np
 from volseg.atomic import staged
 from volseg.errors import VolsegError
 from volseg.io.blocks import block_shape, iter_blocks
+from volseg.io.guard import check_replaceable
 from volseg.io.read_h5 import open_h5_file
 from volseg.io.source import Source
 from volseg.io.volume import Triple
@@ -75,9 +76,13 @@ def write_h5(
             with h5py.File(tmp, "w") as handle:
                 _create(handle, key, src, chunks, meta)
         return
+    if overwrite:
+        check_replaceable(path, kind=src.kind, key=key)
     with open_h5_file(path, "r+") as handle:
         if key in handle and not overwrite:
-            raise VolsegError(f"{path}:{key} already exists; pass overwrite=True to replace it.")
+            raise VolsegError(
+                f"{path}:{key} already exists; pass --overwrite (overwrite=True) to replace it."
+            )
         parent, _, name = key.rpartition("/")
         group = handle.require_group(parent) if parent else handle
         tmp = f".volseg-tmp-{name}-{uuid.uuid4().hex[:12]}"
@@ -118,6 +123,8 @@ def write_tif(
         "volseg": {**attrs, "kind": src.kind},
     }
     nbytes = int(np.prod(src.shape)) * src.dtype.itemsize
+    if overwrite:
+        check_replaceable(path)
     with staged(path, overwrite=overwrite) as tmp:
         tifffile.imwrite(
             tmp,

@@ -18,6 +18,7 @@ from volseg.atomic import staged
 from volseg.errors import VolsegError
 from volseg.io import ome
 from volseg.io.blocks import block_shape, iter_blocks
+from volseg.io.guard import check_replaceable
 from volseg.io.pyramid import downsample, plan_factors
 from volseg.io.source import Source, is_dask
 from volseg.io.volume import Triple
@@ -142,6 +143,8 @@ def write_zarr(
 ) -> None:
     """Write ``src`` as an OME-Zarr 0.5 multiscale node ``key`` of the store ``container``."""
     layout = plan_layout(container, key, overwrite=overwrite)
+    if overwrite:
+        check_replaceable(layout.final, kind=src.kind)
     if layout.label_image:
         src = src.as_label_image()
     factors = plan_factors(src.shape[-3:], voxel_size, levels=levels)

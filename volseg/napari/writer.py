@@ -60,7 +60,9 @@ def _write_tif_2d(path: Path, labels: np.ndarray, scale: list[float], offset: li
     import tifffile
 
     from volseg.atomic import staged
+    from volseg.io.guard import check_replaceable
 
+    check_replaceable(path)
     metadata = {"axes": "YX", "voxel_size_nm": scale, "offset_nm": offset, "volseg": {}}
     with staged(path, overwrite=True) as tmp:
         tifffile.imwrite(tmp, labels, photometric="minisblack", metadata=metadata)

@@ -70,6 +70,7 @@ def end_of_epoch(
     if s.is_main:
         s.logger.log(row, step=s.step, epoch=s.epoch)
         s.logger.flush()
+    s.check_values(row)
     watched = finite_or_none(row.get(s.monitor)) if s.monitor in row else None
     s.schedule.after_validation(watched)
     reason = None

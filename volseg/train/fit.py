@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,9 @@ from volseg.config.duration import format_duration
 from volseg.train import run_dir as rd
 from volseg.train import setup as su
 from volseg.train import time_budget
+from volseg.train.lock import run_lock
 from volseg.train.logger import CsvLogger, MultiLogger, TensorBoardLogger
+from volseg.train.resume_settings import apply_settings, describe, optimizer_changes
 from volseg.train.session import Session, check_resumable
 
 
@@ -69,21 +72,26 @@ def fit(
 
     started = time_budget.CLOCK()  # max_time counts the whole fit
     fabric = make_fabric(cfg)
-    ckpt, run_dir = None, None
-    if resume is not None:
-        run_dir = Path(resume)
-        ckpt_path = rd.last_checkpoint(run_dir)
-        ckpt = load_checkpoint(ckpt_path)
-        check_resumable(ckpt, OmegaConf.to_container(cfg.model), ckpt_path)
-        split = rd.split_path(run_dir)
-    seed = int(ckpt["extra"]["seed"]) if ckpt else resolve_seed(cfg.system.seed)
-    seed_all(seed, deterministic=bool(cfg.system.deterministic))
+    ckpt, run_dir, changes = None, None, []
+    locks = ExitStack()  # the run directory's lock, held until training ends
     threads = torch.get_num_threads()
     if fabric.device.type == "cpu":
         torch.set_num_threads(int(cfg.system.training.num_cpus))
     try:
+        if resume is not None:
+            run_dir = Path(resume)
+            ckpt_path = rd.last_checkpoint(run_dir)
+            if fabric.is_global_zero:
+                locks.enter_context(run_lock(run_dir))
+            ckpt = load_checkpoint(ckpt_path)
+            check_resumable(ckpt, OmegaConf.to_container(cfg.model), ckpt_path)
+            changes = optimizer_changes(ckpt.get("config") or {}, OmegaConf.to_container(cfg))
+            split = rd.split_path(run_dir)
+        seed = int(ckpt["extra"]["seed"]) if ckpt else resolve_seed(cfg.system.seed)
+        seed_all(seed, deterministic=bool(cfg.system.deterministic))
         # Everything that can fail on bad input happens before the run directory exists.
         the_split = make_split(cfg, reuse=split)
+        _refuse_inputs(Path(run_dir or Path(run_root) / cfg.experiment_name), the_split)
         best_name, early_name = su.monitors(cfg, has_val=bool(the_split.val))
         data = su.make_data(cfg, the_split, seed)
         s = _session(cfg, fabric, data, seed, best_name, early_name)
@@ -93,6 +101,8 @@ def fit(
         if run_dir is None:
             made = rd.new_run_dir(run_root, cfg.experiment_name) if fabric.is_global_zero else None
             run_dir = Path(fabric.broadcast(str(made) if made else None))
+            if fabric.is_global_zero:
+                locks.enter_context(run_lock(run_dir))
         s.run_dir = run_dir
         if cfg.optimization.max_time is not None:
             s.budget = time_budget.TimeBudget(cfg.optimization.max_time, started=started)
@@ -111,6 +121,10 @@ def fit(
                 note(f"time budget: {s.budget.describe()}{fresh}")
             elif recorded:
                 note("the run had a max_time, this config has none: the schedule follows the steps")
+            if changes:
+                opt = cfg.optimization
+                apply_settings(s.optimizer, s.schedule, opt.optimizer, opt.scheduler, step=s.step)
+                note(f"changed on resume: {describe(changes)}; the schedule continues from them")
         elif loaded is not None:
             note(f"initial weights from {loaded[0]}: {loaded[1]}")
         if ckpt is None and s.budget is not None:
@@ -122,8 +136,20 @@ def fit(
         finally:
             s.logger.close()
     finally:
+        locks.close()
         torch.set_num_threads(threads)
     return run_dir
+
+
+def _refuse_inputs(out: Path, the_split: Any) -> None:
+    """The run directory must not be, contain or lie inside a training volume."""
+    from volseg.io.guard import refuse_overlap
+
+    roles = {}
+    for i, vol in enumerate(the_split.volumes):
+        for role in ("image", "label", "mask"):
+            roles[f"{role} of volume {i}"] = vol.get(role)
+    refuse_overlap(out, roles, option="the run directory")
 
 
 def _session(cfg, fabric, data, seed, best_name, early_name) -> Session:

@@ -114,6 +114,7 @@ def train_epoch(
         on_step: called after each optimizer step with the latest values (progress bar).
     """
     from volseg.train.ema import update_ema
+    from volseg.train.session import kept_checkpoints
     from volseg.train.time_budget import shared_fraction
 
     cfg = s.cfg
@@ -137,8 +138,8 @@ def train_epoch(
                 if not math.isfinite(value):
                     raise TrainingStopped(
                         f"the training loss became {value} at epoch {s.epoch + 1}, step "
-                        f"{s.step + 1}; stopped with the last good checkpoint kept in "
-                        f"{s.run_dir}; lower optimization.optimizer.lr or set "
+                        f"{s.step + 1}; training stopped and {kept_checkpoints(s.run_dir)}; lower "
+                        "optimization.optimizer.lr or set "
                         "optimization.gradient_clip_val."
                     )
                 s.fabric.backward(total / accum)

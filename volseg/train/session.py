@@ -74,14 +74,37 @@ class Session:
         """Whether ``value`` of the monitored metric beats the best so far."""
         return value is not None and improves(value, self.best, self.mode)
 
-    def check_weights(self) -> None:
-        """Refuse to checkpoint non-finite weights (keeps the last good checkpoint)."""
-        for name, p in self.net.named_parameters():
-            if not bool(torch.isfinite(p).all()):
+    def kept(self) -> str:
+        """What is on disk to go back to (see :func:`kept_checkpoints`)."""
+        return kept_checkpoints(self.run_dir)
+
+    def check_values(self, row: dict[str, Any]) -> None:
+        """Stop on a non-finite loss or an infinite metric of the epoch row (before saving).
+
+        A NaN score other than a loss is allowed: adapted Rand is NaN on a region without labels.
+        """
+        for key, value in row.items():
+            number = float(value)
+            if math.isinf(number) or ("loss" in key and math.isnan(number)):
                 raise _stopped(
-                    f"weight {name} became non-finite at epoch {self.epoch}; stopped with the last "
-                    f"good checkpoint kept in {self.run_dir}; lower optimization.optimizer.lr."
+                    f"{key} became {number} at epoch {self.epoch}; training stopped and "
+                    f"{self.kept()}; lower optimization.optimizer.lr or set "
+                    "optimization.gradient_clip_val."
                 )
+
+    def check_weights(self) -> None:
+        """Refuse to checkpoint non-finite weights or buffers (BatchNorm statistics, EMA)."""
+        modules = [("", self.net), ("loss ", self.loss)]
+        if self.ema is not None:
+            modules.append(("EMA ", self.ema.module))
+        for prefix, module in modules:
+            tensors = [*module.named_parameters(), *module.named_buffers()]
+            for name, p in tensors:
+                if p.is_floating_point() and not bool(torch.isfinite(p).all()):
+                    raise _stopped(
+                        f"{prefix}weight {name} became non-finite at epoch {self.epoch}; training "
+                        f"stopped and {self.kept()}; lower optimization.optimizer.lr."
+                    )
 
     def save(self, path: Path, *, extra: dict[str, Any] | None = None) -> Path:
         """Write a checkpoint (atomic; see :func:`volseg.checkpoint.save_checkpoint`)."""
@@ -130,6 +153,17 @@ class Session:
         self.best = float(best) if best is not None and same_monitor else None
         if extra.get("rng") is not None:
             set_rng_state(extra["rng"])
+
+
+def kept_checkpoints(run_dir: Path) -> str:
+    """The last good checkpoints of ``run_dir`` for a message, or that none was written."""
+    from volseg.train import run_dir as rd
+
+    folder = Path(run_dir) / rd.CHECKPOINTS
+    saved = [folder / n for n in (rd.LAST, rd.BEST) if (folder / n).is_file()]
+    if not saved:
+        return "no checkpoint was written"
+    return "the last good checkpoint is kept: " + " and ".join(str(p) for p in saved)
 
 
 def _stopped(message: str) -> VolsegError:
