@@ -180,3 +180,17 @@ def test_tuned_settings_never_reach_other_maps_silently(case, tmp_path, capsys):
                           "--no-thresholds", "--channels", "0,1,-",
                           "--distance-threshold", "none"], capsys)  # fmt: skip
     assert code == 0, err
+
+
+def test_outputs_never_overlap_the_inputs(case, tmp_path, capsys):
+    """Issue 14 row 1: ``decode S.zarr/maps --out S.zarr --overwrite`` and friends."""
+    _, pred, gt_path, _ = case
+    before = sorted(p.name for p in pred.rglob("*"))
+    for args in (
+        ["--out", str(pred), "--overwrite"],
+        ["--out", f"{pred}/labels", "--overwrite"],
+        ["--sweep", "thresholds", "--gt", gt_path, "--out-dir", str(pred)],
+    ):
+        code, _, err = run(["decode", str(pred), *args], capsys)
+        assert code == 2 and "never writes into its own input" in err, err
+    assert sorted(p.name for p in pred.rglob("*")) == before

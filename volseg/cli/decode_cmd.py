@@ -86,6 +86,13 @@ def decode(
         explicit["min_instance_size"] = min_instance_size
     if channels is not None:
         explicit["channels"] = parse_channels(channels)
+    from volseg.io.guard import refuse_overlap
+
+    inputs = {"maps": pred, "ground truth": gt, "mask": mask}
+    if out is not None:
+        refuse_overlap(out, inputs)
+    if out_dir is not None:
+        refuse_overlap(out_dir, inputs, option="--out-dir")
     cfg = load(config, override) if config is not None else None
     if sweep is not None:
         from volseg.cli.scores_print import print_sweep
