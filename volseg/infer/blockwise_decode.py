@@ -43,7 +43,8 @@ from typing import Any
 import numpy as np
 
 from volseg.errors import VolsegError
-from volseg.infer.blocks import BlockGrid, default_halo
+from volseg.infer.block_flood import seeded_spec
+from volseg.infer.blocks import BlockGrid, as_shape, default_halo
 from volseg.infer.decode_tasks import (
     SCRATCH,
     Job,
@@ -64,7 +65,10 @@ BLOCK_BYTES = 64 * 2**20  # maps read per block (without halo) when no block_sha
 
 
 def stitch_rule(decoder: str, params: Mapping[str, Any]) -> str:
-    """``"any"`` for connected-components decoders (exact), else ``"majority"``."""
+    """``"seeds"`` (global seeds, :mod:`volseg.infer.seeded_decode`) for seeded decoders,
+    ``"any"`` for connected-components decoders (exact), else ``"majority"``."""
+    if seeded_spec(decoder, params) is not None:
+        return "seeds"
     if decoder == "cc" or (decoder == "contour_distance" and params.get("mode") == "cc"):
         return "any"
     return "majority"
@@ -91,11 +95,21 @@ def _canonical(path: str) -> str:
     return f"{target}:{loc.key}" if loc.key else str(target)
 
 
-def _check_decoder(decoder: str, params: Mapping[str, Any], n_channels: int) -> None:
+def _check_decoder(
+    decoder: str, params: Mapping[str, Any], n_channels: int, path: str
+) -> None:
     """Fail before anything is written: unknown decoder or option, or a bad value."""
     from volseg.decode import decode
 
-    decode(np.zeros((n_channels, 4, 4, 4), dtype=np.float32), decoder, params)
+    try:
+        decode(np.zeros((n_channels, 4, 4, 4), dtype=np.float32), decoder, params)
+    except VolsegError as exc:
+        if "channel" not in str(exc):
+            raise
+        raise VolsegError(
+            f"{path} holds {n_channels} map channels, which decoder {decoder!r} with these "
+            f"options cannot read: {exc}"
+        ) from None
 
 
 def _check_maps(maps: Volume, path: str) -> None:
@@ -208,6 +222,7 @@ def blockwise_decode(
     overwrite: bool = False,
     chunks: int | Sequence[int] | None = None,
     shards: int | Sequence[int] | None = None,
+    max_halo: int | Sequence[int] | None = None,
 ) -> Volume:
     """Decode maps block by block and stitch the blocks into one OME-Zarr label image.
 
@@ -224,6 +239,9 @@ def blockwise_decode(
         overwrite: replace an existing output (a finished or unfinished one).
         chunks: output chunk shape (default: divides ``block_shape``, about 64^3).
         shards: output shard shape (zarr v3), or None.
+        max_halo: seeded decoders only: the largest halo a block's flood may grow to while
+            some of its voxels are uncertain (default: the volume, which makes every voxel
+            certain; a smaller cap bounds each task's memory).
 
     Returns:
         The finished labels, opened lazily (uint32; uint64 for volumes of 2**32 voxels).
@@ -236,26 +254,44 @@ def blockwise_decode(
     maps = open_volume(maps_path, ndim=4)
     _check_maps(maps, maps_path)
     params = dict(params or {})
-    _check_decoder(decoder, params, maps.shape[0])
+    _check_decoder(decoder, params, maps.shape[0], maps_path)
+    spec = seeded_spec(decoder, params)
     min_size = int(params.pop("min_instance_size", 0) or 0)
     if block_shape is None:
         block_shape = _default_block(maps)
     if halo is None:
         halo = default_halo(maps.voxel_size)
     grid = BlockGrid.make(maps.spatial_shape, block_shape, halo)
+    big = [h > b for h, b in zip(grid.halo, grid.block_shape, strict=True)]
+    if any(big):
+        raise VolsegError(
+            f"halo {grid.halo} is larger than block_shape {grid.block_shape}; use blocks at "
+            "least as large as the halo on every axis."
+        )
+    cap = grid.shape if max_halo is None else as_shape(max_halo, name="max_halo", low=1)
+    cap = tuple(max(c, h) for c, h in zip(cap, grid.halo, strict=True))
     rule = stitch_rule(decoder, params)
     signature = _plain({
         "maps": _canonical(maps_path),
         "maps_shape": list(maps.shape), "maps_dtype": str(maps.dtype), "decoder": decoder,
         "params": params, "min_instance_size": min_size, "block_shape": list(grid.block_shape),
         "halo": list(grid.halo), "rule": rule, "chunks": chunks, "shards": shards,
+        "max_halo": list(cap) if spec is not None else None,
     })  # fmt: skip
     maps.close()
     store, node, resumed = _prepare_output(
         out_path, maps=maps, grid=grid, signature=signature, chunks=chunks, shards=shards,
         overwrite=overwrite,
     )  # fmt: skip
-    job = Job(maps_path, store, node, grid, decoder, params, rule, uuid.uuid4().hex)
+    match_rule = "any" if spec is not None else rule  # seeds are components
+    job = Job(maps_path, store, node, grid, decoder, params, match_rule, uuid.uuid4().hex)
+    if spec is not None:
+        from volseg.infer.seeded_decode import seeded_rounds
+
+        log.info("decoding %d blocks from global seeds (%s)", len(grid), "resumed" * resumed)
+        result = seeded_rounds(job, spec, max_halo=cap, client=client)
+        _finish(job, _plain(result))
+        return open_volume(out_path)
     seconds: dict[str, float] = {}
 
     start = time.perf_counter()

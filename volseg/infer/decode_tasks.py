@@ -50,11 +50,14 @@ class Job:
     def scratch_dir(self) -> Path:
         return Path(self.store).joinpath(*self.node.split("/"), SCRATCH)
 
-    def block_file(self, block_id: int) -> Path:
-        return self.scratch_dir / "blocks" / f"{block_id}{SUFFIX}"
+    def block_file(self, block_id: int, stage: str = "blocks") -> Path:
+        return self.scratch_dir / stage / f"{block_id}{SUFFIX}"
 
-    def save_labels(self, block_id: int, labels: np.ndarray, n_segments: int) -> None:
-        """Store a block's segment count and local labels (under a temporary name first)."""
+    def save_labels(
+        self, block_id: int, labels: np.ndarray, n_segments: int, stage: str = "blocks"
+    ) -> None:
+        """Store a block's segment count and labels of one round (under a temporary name
+        first, so a file present is a finished block)."""
 
         def write(tmp: str) -> None:
             buffer = io.BytesIO()
@@ -62,16 +65,17 @@ class Job:
             payload = zlib.compress(buffer.getbuffer(), 1)
             Path(tmp).write_bytes(int(n_segments).to_bytes(8, "little") + payload)
 
-        atomic_write(self.block_file(block_id), write)
+        atomic_write(self.block_file(block_id, stage), write)
 
-    def labels_of(self, block_id: int) -> np.ndarray:
-        """The stored local labels of a block's seam region (write region + 1 voxel)."""
-        data = zlib.decompress(self.block_file(block_id).read_bytes()[8:])
+    def labels_of(self, block_id: int, stage: str = "blocks") -> np.ndarray:
+        """The stored labels of a block (seam region: write region + 1 voxel, for the
+        rounds that stitch; write region for the seeded flood)."""
+        data = zlib.decompress(self.block_file(block_id, stage).read_bytes()[8:])
         return np.load(io.BytesIO(data), allow_pickle=False)
 
-    def finished(self) -> dict[int, int]:
-        """Segment count of every finished block, by block id."""
-        folder = self.scratch_dir / "blocks"
+    def finished(self, stage: str = "blocks") -> dict[int, int]:
+        """Stored count (segments; uncertain voxels for the flood) of every finished block."""
+        folder = self.scratch_dir / stage
         counts = {}
         for entry in os.scandir(folder) if folder.is_dir() else ():
             if entry.name.endswith(SUFFIX) and not entry.name.startswith("."):
@@ -106,19 +110,19 @@ def decode_block(job: Job, block_id: int) -> int:
 
 
 def match_block(
-    job: Job, block_id: int, bases: np.ndarray, n_segments: int
+    job: Job, block_id: int, bases: np.ndarray, n_segments: int, stage: str = "blocks"
 ) -> tuple[np.ndarray, np.ndarray]:
     """Round 2: merge pairs (provisional global ids ``bases[block] + local``) with the forward
     neighbours, and the voxels of each local id ``0..n_segments`` in the write region."""
     grid = job.grid
     block = grid.block(block_id)
-    mine = job.labels_of(block_id)
+    mine = job.labels_of(block_id, stage)
     pairs = [np.zeros((0, 2), dtype=np.int64)]
     for other in grid.forward_neighbours(block):
         boxes = grid.overlap(block, other, width=1)
         if not boxes:
             continue
-        theirs = job.labels_of(other.id)
+        theirs = job.labels_of(other.id, stage)
         a = np.concatenate([mine[relative(box, block.seam)].ravel() for box in boxes])
         b = np.concatenate([theirs[relative(box, other.seam)].ravel() for box in boxes])
         found = match_segments(a, b, rule=job.rule)
