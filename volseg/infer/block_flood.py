@@ -4,20 +4,20 @@ A seeded decoder (``contour_distance`` in watershed mode, ``watershed`` with thr
 is three voxel-wise maps (seed mask, foreground, flood height), computed here with the
 decoders' own public steps so they equal the whole-volume call on every voxel, plus two
 non-local steps: the connected components of the seed mask (with ``min_seed_size``) and the
-flood. :mod:`volseg.infer.seeded_decode` labels the seeds globally; :func:`certified_flood`
-floods one block's read region from those global seeds and reports the write-region voxels
-whose label could depend on data beyond the read region.
+flood. :mod:`volseg.infer.seeded_decode` labels the seeds globally; :func:`ring_flood`
+floods one block's read region from those global seeds and from its neighbours' answers.
 
-Certificate. Anything outside the read region reaches the inside only through foreground
-voxels on a cut face of the region (a face inside the volume), and reaches such a voxel ``b``
-at flood level ``height[b]`` or later. So the region is flooded twice: from the real seeds
-alone, and with every cut-face foreground voxel (not a seed) as a seed of one extra id,
-``unknown``, which stands for the earliest that outside influence could arrive. A voxel is
-*certain* when both floods give it the same real seed: its seed reaches it, inside the region,
-before anything from outside could. Where flood levels have no ties this is the whole-volume
-label; on a tie the queue order decides, and the two floods agree only when the tie breaks
-the same way inside the region, which is what the whole volume then does too unless its
-outside pushes break it otherwise (no such case was found on the real-data tests).
+Why the exchange is exact. The watershed gives every voxel the label of its cheapest path
+from a seed, the cost of a path being its highest height (the flood *level*,
+:func:`volseg.decode._levels.flood_levels`), and the flood carries a voxel's own label on to
+its neighbours. A path from anywhere to a voxel of the read region enters the region last
+through a voxel ``b`` on a cut face and then stays inside, so it costs at least
+``max(level[b], the inside part)`` and carries ``label[b]``. Flooding the region from its own
+seeds plus every cut-face voxel, started with the label and level its neighbour block found,
+therefore reproduces the whole-volume flood wherever those are right. Levels found so are
+costs of real paths (upper bounds); repeating the rounds lowers them to the true levels
+along the cheapest paths, one block face per round, and when a round changes nothing every
+voxel holds its whole-volume level and, where levels have no ties, its whole-volume label.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from volseg.decode import contour_distance
+from volseg.decode._levels import flood_levels
 from volseg.decode._seeds import cc3d_connectivity
 from volseg.decode.contour_distance import TERMS, check_pair, flood_height, split_channels
 from volseg.decode.contour_distance import threshold_mask as _threshold_mask
@@ -135,30 +136,28 @@ def pieces(maps: np.ndarray, spec: SeededSpec, *, need_height: bool = True) -> P
     return Pieces(seed_mask, foreground, height)
 
 
-def border_seeds(foreground: np.ndarray | None, seeds: np.ndarray, cut: Cut) -> np.ndarray:
-    """Foreground voxels on the cut faces of a region that are not seeds (bool)."""
-    border = np.zeros(seeds.shape, dtype=bool)
+def ring(shape: Sequence[int], cut: Cut) -> np.ndarray:
+    """The voxels on the cut faces of a region (bool): where its outside touches it."""
+    out = np.zeros(tuple(shape), dtype=bool)
     for axis, (low, high) in enumerate(cut):
         for side, is_cut in ((0, low), (-1, high)):
             if is_cut:
-                index = [slice(None)] * seeds.ndim
+                index = [slice(None)] * len(shape)
                 index[axis] = side
-                border[tuple(index)] = True
-    if foreground is not None:
-        border &= foreground
-    return border & (seeds == 0)
+                out[tuple(index)] = True
+    return out
 
 
-def certified_flood(
+def ring_flood(
     height: np.ndarray,
     seeds: np.ndarray,
     foreground: np.ndarray | None,
     *,
     connectivity: int,
     cut: Cut,
-    inner: tuple[slice, ...],
-) -> tuple[np.ndarray, int]:
-    """Flood a read region from global seed ids; count the uncertain write-region voxels.
+    outside: tuple[np.ndarray, np.ndarray] | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Flood a read region from its global seeds and from what its neighbours know.
 
     Args:
         height: the region's flood height.
@@ -166,19 +165,26 @@ def certified_flood(
         foreground: voxels to flood (None = all).
         connectivity: flood neighbourhood, 1..3.
         cut: which faces of the region lie inside the volume.
-        inner: the write region as slices into the region.
+        outside: ``(labels, levels)`` of the region's voxels as the neighbouring blocks last
+            flooded them (levels ``inf`` where unknown), or None in the first round. Only the
+            cut-face voxels are used: each, not a seed, starts the flood with its label at
+            its level (see the module docstring).
 
     Returns:
-        ``(labels of the write region, uncertain voxels there)`` (see the module docstring).
+        ``(labels, levels)`` of the whole region.
     """
-    labels = watershed(height, seeds, mask=foreground, connectivity=connectivity)
-    border = border_seeds(foreground, seeds, cut)
-    if not border.any():
-        return labels[inner], 0
-    unknown = int(seeds.max(initial=0)) + 1
-    dtype = np.uint64 if unknown >= 2**32 - 1 else seeds.dtype
-    probe = np.where(border, np.asarray(unknown, dtype=dtype), seeds.astype(dtype, copy=False))
-    check = watershed(height, probe, mask=foreground, connectivity=connectivity)
-    labels, check = labels[inner], check[inner]
-    uncertain = (check != labels) | (check == unknown)
-    return labels, int(np.count_nonzero(uncertain))
+    markers = seeds
+    if outside is not None:
+        labels_out, levels_out = outside
+        entry = ring(seeds.shape, cut) & np.isfinite(levels_out) & (labels_out > 0)
+        entry &= seeds == 0
+        if foreground is not None:
+            entry &= foreground
+        if entry.any():
+            dtype = np.promote_types(seeds.dtype, labels_out.dtype)
+            markers = np.where(entry, labels_out.astype(dtype), seeds.astype(dtype))
+            height = height.copy()
+            height[entry] = levels_out[entry].astype(height.dtype)
+    labels = watershed(height, markers, mask=foreground, connectivity=connectivity)
+    levels = flood_levels(height, markers > 0, foreground, connectivity=connectivity)
+    return labels, levels.astype(np.float32)

@@ -157,6 +157,15 @@ class BlockGrid:
                 out.append(other)
         return out
 
+    def neighbours(self, block: Block) -> list[Block]:
+        """The 26-neighbours of a block (fewer at the border of the volume)."""
+        out = []
+        for step in itertools.product((-1, 0, 1), repeat=3):
+            index = tuple(i + s for i, s in zip(block.index, step, strict=True))
+            if any(step) and all(0 <= i < g for i, g in zip(index, self.grid_shape, strict=True)):
+                out.append(self.block(index))
+        return out
+
     def overlap(self, a: Block, b: Block, *, width: int | Sequence[int] = 1) -> list[Region]:
         """The voxels where two neighbours' labels are compared when stitching: both write
         regions grown by ``width`` (at most the halo) and intersected, restricted to either

@@ -44,7 +44,7 @@ import numpy as np
 
 from volseg.errors import VolsegError
 from volseg.infer.block_flood import seeded_spec
-from volseg.infer.blocks import BlockGrid, as_shape, default_halo
+from volseg.infer.blocks import BlockGrid, default_halo
 from volseg.infer.decode_tasks import (
     SCRATCH,
     Job,
@@ -222,7 +222,7 @@ def blockwise_decode(
     overwrite: bool = False,
     chunks: int | Sequence[int] | None = None,
     shards: int | Sequence[int] | None = None,
-    max_halo: int | Sequence[int] | None = None,
+    max_rounds: int | None = None,
 ) -> Volume:
     """Decode maps block by block and stitch the blocks into one OME-Zarr label image.
 
@@ -239,9 +239,8 @@ def blockwise_decode(
         overwrite: replace an existing output (a finished or unfinished one).
         chunks: output chunk shape (default: divides ``block_shape``, about 64^3).
         shards: output shard shape (zarr v3), or None.
-        max_halo: seeded decoders only: the largest halo a block's flood may grow to while
-            some of its voxels are uncertain (default: the volume, which makes every voxel
-            certain; a smaller cap bounds each task's memory).
+        max_rounds: seeded decoders only: cap on the flood rounds (see
+            :func:`volseg.infer.seeded_decode.seeded_rounds`).
 
     Returns:
         The finished labels, opened lazily (uint32; uint64 for volumes of 2**32 voxels).
@@ -268,15 +267,12 @@ def blockwise_decode(
             f"halo {grid.halo} is larger than block_shape {grid.block_shape}; use blocks at "
             "least as large as the halo on every axis."
         )
-    cap = grid.shape if max_halo is None else as_shape(max_halo, name="max_halo", low=1)
-    cap = tuple(max(c, h) for c, h in zip(cap, grid.halo, strict=True))
     rule = stitch_rule(decoder, params)
     signature = _plain({
         "maps": _canonical(maps_path),
         "maps_shape": list(maps.shape), "maps_dtype": str(maps.dtype), "decoder": decoder,
         "params": params, "min_instance_size": min_size, "block_shape": list(grid.block_shape),
         "halo": list(grid.halo), "rule": rule, "chunks": chunks, "shards": shards,
-        "max_halo": list(cap) if spec is not None else None,
     })  # fmt: skip
     maps.close()
     store, node, resumed = _prepare_output(
@@ -289,7 +285,7 @@ def blockwise_decode(
         from volseg.infer.seeded_decode import seeded_rounds
 
         log.info("decoding %d blocks from global seeds (%s)", len(grid), "resumed" * resumed)
-        result = seeded_rounds(job, spec, max_halo=cap, client=client)
+        result = seeded_rounds(job, spec, max_rounds=max_rounds, client=client)
         _finish(job, _plain(result))
         return open_volume(out_path)
     seconds: dict[str, float] = {}

@@ -57,12 +57,15 @@ class Job:
         self, block_id: int, labels: np.ndarray, n_segments: int, stage: str = "blocks"
     ) -> None:
         """Store a block's segment count and labels of one round (under a temporary name
-        first, so a file present is a finished block)."""
+        first, so a file present is a finished block). Integer labels are compressed;
+        the flood state (labels with float levels) is stored raw, as it is read often."""
 
         def write(tmp: str) -> None:
             buffer = io.BytesIO()
             np.save(buffer, labels, allow_pickle=False)
-            payload = zlib.compress(buffer.getbuffer(), 1)
+            payload = buffer.getbuffer()
+            if labels.dtype.names is None:
+                payload = zlib.compress(payload, 1)
             Path(tmp).write_bytes(int(n_segments).to_bytes(8, "little") + payload)
 
         atomic_write(self.block_file(block_id, stage), write)
@@ -70,7 +73,9 @@ class Job:
     def labels_of(self, block_id: int, stage: str = "blocks") -> np.ndarray:
         """The stored labels of a block (seam region: write region + 1 voxel, for the
         rounds that stitch; write region for the seeded flood)."""
-        data = zlib.decompress(self.block_file(block_id, stage).read_bytes()[8:])
+        data = self.block_file(block_id, stage).read_bytes()[8:]
+        if not data.startswith(b"\x93NUMPY"):
+            data = zlib.decompress(data)
         return np.load(io.BytesIO(data), allow_pickle=False)
 
     def finished(self, stage: str = "blocks") -> dict[int, int]:

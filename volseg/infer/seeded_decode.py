@@ -2,22 +2,25 @@
 
 **Blockwise equals whole** (DESIGN.md). For ``contour_distance`` in watershed mode and
 ``watershed`` with threshold seeds, the labels equal those of the whole-volume decode of the
-same maps, up to renumbering, at any block shape and halo, except on voxels whose flood
-tie-break the block could not see (see the certificate in :mod:`volseg.infer.block_flood`)
-and voxels left uncertain at the halo cap (counted in the result as ``uncertain_voxels``;
-0 on every real-data test). Seeds and ids are global, so a block's missing context can only
-give single voxels a neighbouring instance's id: it never chains two instances into one.
+same maps, up to renumbering, at any block shape and halo (halo >= 1, at most the block),
+when the flood rounds converge (the result records ``converged``; the rounds are capped) and
+wherever flood levels have no ties; on a tie the whole-volume flood breaks it by queue order,
+which a block reproduces only for the part of the queue it sees. Seeds and ids are global, so
+a block's missing context can only give a voxel another instance's id: it never chains two
+instances into one.
 
 1. **Seeds, globally.** Each block labels the connected components of its seed mask on its
    write region grown by one voxel; components of neighbouring blocks that share a voxel are
    merged (:func:`volseg.infer.stitch.match_segments` with the exact ``"any"`` rule), so every
    seed is one id over the whole volume. ``min_seed_size`` then drops whole seeds by their
    total size, as the whole-volume decode does. The global ids go to a scratch array.
-2. **Flood.** Each block floods its read region (write region + halo) from the global seed
-   ids there, and checks which write-region voxels could be reached from outside the read
-   region first. A block with such voxels is flooded again with twice the halo, up to
-   ``max_halo`` (by default the volume: then the read region has no cut face and every voxel
-   is certain). The write region's seed ids are kept.
+2. **Flood, in rounds.** Each block floods its read region (write region + halo) from the
+   global seed ids there and keeps the label and flood level of its write-region voxels. In
+   the next rounds each block whose neighbours changed floods again, also from its cut-face
+   voxels with the labels and levels the neighbours found there
+   (:func:`volseg.infer.block_flood.ring_flood`, where the argument is made). Levels only
+   fall; a round without change is the whole-volume flood. Memory per task is one read
+   region, whatever the volume.
 3. **Ids.** ``min_instance_size`` removes whole instances by their total size; the rest are
    numbered 1..N and written.
 
@@ -49,6 +52,8 @@ from volseg.infer.stitch import final_ids, merge_components
 
 log = logging.getLogger(__name__)
 
+CONVERGED = "converged"  # marker file in the flood folder: the rounds are done
+
 
 def _pending(job: Job, stage: str, n_blocks: int) -> tuple[dict[int, int], list[int]]:
     done = job.finished(stage)
@@ -61,9 +66,15 @@ def _share(value: Any, client: Any) -> Any:
 
 
 def seeded_rounds(
-    job: Job, spec: SeededSpec, *, max_halo: tuple[int, ...], client: Any = None
+    job: Job, spec: SeededSpec, *, max_rounds: int | None = None, client: Any = None
 ) -> dict[str, Any]:
-    """Run the rounds of the exact route and write the labels; returns the result record."""
+    """Run the rounds of the exact route and write the labels; returns the result record.
+
+    ``max_rounds`` caps the flood rounds (default: twice the number of blocks, more than any
+    cheapest path needs unless ties make two blocks trade voxels back and forth); the result
+    says whether the rounds converged."""
+    if max_rounds is None:
+        max_rounds = 2 * len(job.grid) + 2
     grid = job.grid
     n_blocks = len(grid)
     seconds: dict[str, float] = {}
@@ -91,11 +102,18 @@ def seeded_rounds(
     seconds["seeds"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    done, todo = _pending(job, "flood", n_blocks)
-    calls = [(job, spec, i, max_halo) for i in todo]
-    for i, n in zip(todo, run_tasks(flood_block, calls, client), strict=True):
-        done[i] = n
-    uncertain = int(sum(done.values()))
+    converged = job.scratch_dir / "flood" / CONVERGED
+    rounds, floods, active = 0, 0, list(range(n_blocks))
+    exchange = bool(job.finished("flood"))  # resumed: neighbours' states are known
+    while active and not converged.exists() and rounds < max_rounds:
+        calls = [(job, spec, i, exchange) for i in active]
+        changed = [i for i, c in zip(active, run_tasks(flood_block, calls, client), strict=True) if c]
+        floods += len(active)
+        rounds += 1
+        exchange = True
+        active = sorted({o.id for i in changed for o in grid.neighbours(grid.block(i))})
+    if not active:
+        converged.touch()
     seconds["flood"] = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -108,10 +126,11 @@ def seeded_rounds(
     shared = _share(final, client)
     run_tasks(write_final, [(job, i, shared) for i in range(n_blocks)], client)
     seconds["write"] = time.perf_counter() - start
-    if uncertain:
-        log.warning("%d voxels were still uncertain at the halo cap %s", uncertain, max_halo)
+    if active:
+        log.warning("flood rounds stopped at %d without converging (%d blocks changing)",
+                    rounds, len(active))  # fmt: skip
     return {
-        "instances": int(keep.sum()), "blocks": n_blocks, "blocks_decoded": len(todo),
-        "seeds": n_seeds, "seed_pieces": n_ids, "uncertain_voxels": uncertain,
-        "seconds": seconds,
+        "instances": int(keep.sum()), "blocks": n_blocks, "seeds_decoded": len(todo),
+        "seeds": n_seeds, "seed_pieces": n_ids, "rounds": rounds, "blocks_decoded": floods,
+        "converged": not active, "seconds": seconds,
     }  # fmt: skip

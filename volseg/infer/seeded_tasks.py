@@ -7,14 +7,13 @@ so an interrupted run keeps its finished blocks). Rounds:
 * :func:`seed_block` - connected components of the seed mask on the block's seam region,
   stored per block (stage ``seeds``); matched across faces with the exact ``"any"`` rule.
 * :func:`write_seeds` - global seed ids of the write region into the scratch seed array.
-* :func:`flood_block` - the certified flood of the read region (stage ``flood``), the halo
-  doubled until every write-region voxel is certain or the halo reaches its cap.
+* :func:`flood_block` - the flood of the read region from the global seeds and the
+  neighbours' labels and levels on its cut faces (stage ``flood``), repeated while they change.
 * :func:`tally_block` / :func:`write_final` - voxels per global id, then the final ids.
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import cc3d
@@ -22,11 +21,9 @@ import fastremap
 import numpy as np
 
 from volseg.infer.block_decoder import cut_faces
-from volseg.infer.block_flood import SeededSpec, certified_flood, pieces
+from volseg.infer.block_flood import SeededSpec, pieces, ring_flood
 from volseg.infer.blocks import Region, relative
 from volseg.infer.decode_tasks import Job, _maps
-
-log = logging.getLogger(__name__)
 
 SEEDS_ARRAY = "seeds.zarr"  # inside the scratch directory
 
@@ -76,44 +73,68 @@ def write_seeds(job: Job, block_id: int, lut: np.ndarray) -> None:
     array[block.write] = lut[local].astype(array.dtype, copy=False)
 
 
-def _grow(write: Region, halo: tuple[int, ...], shape: tuple[int, ...]) -> Region:
-    return tuple(
-        slice(max(0, r.start - h), min(n, r.stop + h))
-        for r, h, n in zip(write, halo, shape, strict=True)
-    )
+def state_dtype(labels: np.dtype) -> np.dtype:
+    """A block's stored flood state: label and level of every write-region voxel."""
+    return np.dtype([("label", labels), ("level", np.float32)])
 
 
-def flood_block(job: Job, spec: SeededSpec, block_id: int, max_halo: tuple[int, ...]) -> int:
-    """Round 3: flood the block from global seeds, with a larger halo while some voxel is
-    uncertain; store the write region's seed ids; return the uncertain voxels left (0 once
-    the halo sufficed; more only where the halo reached ``max_halo``)."""
+def _outside(job: Job, block: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """Labels and levels over the block's read region from its neighbours' stored states
+    (the block's own write region is left empty: only the cut faces are used)."""
+    grid = job.grid
+    shape = block.read_shape
+    labels = levels = None
+    for other in grid.neighbours(block):
+        path = job.block_file(other.id, "flood")
+        if not path.is_file():
+            continue
+        state = job.labels_of(other.id, "flood")
+        box = tuple(
+            slice(max(r.start, w.start), min(r.stop, w.stop))
+            for r, w in zip(block.read, other.write, strict=True)
+        )
+        if any(b.start >= b.stop for b in box):
+            continue
+        if labels is None:
+            labels = np.zeros(shape, state.dtype["label"])
+            levels = np.full(shape, np.inf, np.float32)
+        part = state[relative(box, other.write)]
+        labels[relative(box, block.read)] = part["label"]
+        levels[relative(box, block.read)] = part["level"]
+    return None if labels is None else (labels, levels)
+
+
+def flood_block(job: Job, spec: SeededSpec, block_id: int, exchange: bool) -> bool:
+    """Round 3 (repeated): flood the block's read region from the global seeds and, when
+    ``exchange``, from its neighbours' stored states on its cut faces; store the write
+    region's labels and levels. Returns whether they changed."""
     import zarr
 
     grid = job.grid
     block = grid.block(block_id)
-    seeds_array = zarr.open_array(seeds_path(job), mode="r")
-    halo = grid.halo
-    while True:
-        read = _grow(block.write, halo, grid.shape)
-        p = pieces(read_maps(job, read), spec)
-        seeds = np.asarray(seeds_array[read])
-        cut = cut_faces(read, grid.shape)
-        labels, uncertain = certified_flood(
-            p.height, seeds, p.foreground, connectivity=spec.connectivity, cut=cut,
-            inner=relative(block.write, read),
-        )  # fmt: skip
-        if uncertain == 0 or not any(low or high for low, high in cut) or halo == max_halo:
-            break
-        halo = tuple(min(2 * h, m) for h, m in zip(halo, max_halo, strict=True))
-    if uncertain:
-        log.warning("block %s: %d voxels uncertain at halo %s", block.index, uncertain, halo)
-    job.save_labels(block_id, np.ascontiguousarray(labels), uncertain, stage="flood")
-    return uncertain
+    p = pieces(read_maps(job, block.read), spec)
+    seeds = np.asarray(zarr.open_array(seeds_path(job), mode="r")[block.read])
+    labels, levels = ring_flood(
+        p.height, seeds, p.foreground, connectivity=spec.connectivity,
+        cut=cut_faces(block.read, grid.shape),
+        outside=_outside(job, block) if exchange else None,
+    )  # fmt: skip
+    state = np.empty(tuple(s.stop - s.start for s in block.write), state_dtype(labels.dtype))
+    state["label"] = labels[block.inner]
+    state["level"] = levels[block.inner]
+    path = job.block_file(block_id, "flood")
+    if path.is_file():
+        old = job.labels_of(block_id, "flood")
+        if old.dtype == state.dtype and np.array_equal(old, state):
+            return False
+    job.save_labels(block_id, state, 0, stage="flood")
+    return True
 
 
 def tally_block(job: Job, block_id: int) -> tuple[np.ndarray, np.ndarray]:
     """Round 4: the global seed ids in the block's write region and their voxel counts."""
-    return fastremap.unique(job.labels_of(block_id, "flood"), return_counts=True)
+    labels = np.ascontiguousarray(job.labels_of(block_id, "flood")["label"])
+    return fastremap.unique(labels, return_counts=True)
 
 
 def write_final(job: Job, block_id: int, lut: Any) -> None:
@@ -121,6 +142,6 @@ def write_final(job: Job, block_id: int, lut: Any) -> None:
     import zarr
 
     block = job.grid.block(block_id)
-    labels = job.labels_of(block_id, "flood")
+    labels = job.labels_of(block_id, "flood")["label"]
     array = zarr.open_array(job.store, path=f"{job.node}/s0" if job.node else "s0", mode="r+")
     array[block.write] = np.asarray(lut)[labels].astype(array.dtype, copy=False)
