@@ -60,6 +60,18 @@ def _pending(job: Job, stage: str, n_blocks: int) -> tuple[dict[int, int], list[
     return done, [i for i in range(n_blocks) if i not in done]
 
 
+def _feeds(box: tuple[tuple[int, int], ...], read: tuple[slice, ...], shape: tuple[int, ...]) -> bool:
+    """Whether changed voxels in ``box`` lie on a cut face of a read region (its inputs)."""
+    inside = all(lo < r.stop and hi > r.start for (lo, hi), r in zip(box, read, strict=True))
+    if not inside:
+        return False
+    for axis, r in enumerate(read):
+        lo, hi = box[axis]
+        if (r.start > 0 and lo <= r.start < hi) or (r.stop < shape[axis] and lo < r.stop <= hi):
+            return True
+    return False
+
+
 def _share(value: Any, client: Any) -> Any:
     """One copy of a large argument per worker instead of one per task."""
     return value if client is None else client.scatter(value, broadcast=True)
@@ -107,11 +119,11 @@ def seeded_rounds(
     exchange = bool(job.finished("flood"))  # resumed: neighbours' states are known
     while active and not converged.exists() and rounds < max_rounds:
         calls = [(job, spec, i, exchange) for i in active]
-        changed = [i for i, c in zip(active, run_tasks(flood_block, calls, client), strict=True) if c]
+        boxes = [box for box in run_tasks(flood_block, calls, client) if box is not None]
         floods += len(active)
         rounds += 1
         exchange = True
-        active = sorted({o.id for i in changed for o in grid.neighbours(grid.block(i))})
+        active = [b.id for b in grid if any(_feeds(box, b.read, grid.shape) for box in boxes)]
     if not active:
         converged.touch()
     seconds["flood"] = time.perf_counter() - start

@@ -104,10 +104,13 @@ def _outside(job: Job, block: Any) -> tuple[np.ndarray, np.ndarray] | None:
     return None if labels is None else (labels, levels)
 
 
-def flood_block(job: Job, spec: SeededSpec, block_id: int, exchange: bool) -> bool:
+def flood_block(
+    job: Job, spec: SeededSpec, block_id: int, exchange: bool
+) -> tuple[tuple[int, int], ...] | None:
     """Round 3 (repeated): flood the block's read region from the global seeds and, when
     ``exchange``, from its neighbours' stored states on its cut faces; store the write
-    region's labels and levels. Returns whether they changed."""
+    region's labels and levels. Returns the box (volume coordinates, per axis
+    ``(start, stop)``) of the voxels that changed, or None."""
     import zarr
 
     grid = job.grid
@@ -123,12 +126,19 @@ def flood_block(job: Job, spec: SeededSpec, block_id: int, exchange: bool) -> bo
     state["label"] = labels[block.inner]
     state["level"] = levels[block.inner]
     path = job.block_file(block_id, "flood")
+    diff = np.ones(state.shape, dtype=bool)
     if path.is_file():
         old = job.labels_of(block_id, "flood")
-        if old.dtype == state.dtype and np.array_equal(old, state):
-            return False
+        if old.dtype == state.dtype:
+            diff = old != state
+    if not diff.any():
+        return None
     job.save_labels(block_id, state, 0, stage="flood")
-    return True
+    box = []
+    for axis, w in enumerate(block.write):
+        hit = np.flatnonzero(diff.any(axis=tuple(a for a in range(3) if a != axis)))
+        box.append((w.start + int(hit[0]), w.start + int(hit[-1]) + 1))
+    return tuple(box)
 
 
 def tally_block(job: Job, block_id: int) -> tuple[np.ndarray, np.ndarray]:
