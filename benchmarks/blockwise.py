@@ -138,7 +138,9 @@ def main(argv: list[str] | None = None) -> int:
     rows = startup_rows()
     gt_vol = open_volume(f"{NEUROPROOF}:labels")
     gt = gt_vol.numpy()
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")
+    cluster = LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+    )
     client = Client(cluster)
     try:
         with tempfile.TemporaryDirectory(prefix="volseg-bench-") as tmp:
@@ -165,15 +167,21 @@ def main(argv: list[str] | None = None) -> int:
                     result = seg_vol.attrs["blockwise_result"]
                     rows.append(
                         Row(
-                            name=f"{name}: {block}^3 blocks, 2 workers", volseg_s=t,
-                            reference_s=t_whole, reference=f"whole-volume {decoder} (in memory)",
+                            name=f"{name}: {block}^3 blocks, 2 workers",
+                            volseg_s=t,
+                            reference_s=t_whole,
+                            reference=f"whole-volume {decoder} (in memory)",
                             peak_mb=worker_rss_mb(client),
                             agree=f"ARE {are:.1e}" + (", identical" if identical else ""),
                             passed=are <= ARE_LIMIT,
                             details={
-                                "are": are, "precision": precision, "recall": recall,
-                                "identical": identical, "instances": int(seg.max()),
-                                "whole_instances": int(whole.max()), **result,
+                                "are": are,
+                                "precision": precision,
+                                "recall": recall,
+                                "identical": identical,
+                                "instances": int(seg.max()),
+                                "whole_instances": int(whole.max()),
+                                **result,
                             },
                         )  # fmt: skip
                     )

@@ -50,7 +50,10 @@ def _defaults(fn: Any) -> dict[str, Any]:
     }
 
 
-_DEFAULTS = {"contour_distance": _defaults(contour_distance), "watershed": _defaults(watershed_maps)}
+_DEFAULTS = {
+    "contour_distance": _defaults(contour_distance),
+    "watershed": _defaults(watershed_maps),
+}
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,11 @@ def _intersect(a: Region, b: Region) -> Region | None:
     return out if all(s.start < s.stop for s in out) else None  # type: ignore[return-value]
 
 
+def cut_faces(read: Sequence[slice], shape: Sequence[int]) -> tuple[tuple[bool, bool], ...]:
+    """Which faces of a read region lie inside the volume (the region cuts the data there)."""
+    return tuple((r.start > 0, r.stop < n) for r, n in zip(read, shape, strict=True))
+
+
 def relative(region: Region, origin: Region) -> Region:
     """``region`` (volume coordinates) as slices into an array that holds ``origin``."""
     return tuple(

@@ -1,31 +1,27 @@
-"""Decode predicted maps block by block on Dask and stitch the blocks into one labelling.
+"""Decode predicted maps block by block on Dask into one labelling that equals the whole-volume
+decode (DESIGN.md, "Blockwise equals whole").
 
-Three rounds of one task per block (:class:`volseg.infer.blocks.BlockGrid` geometry):
+Two routes, both over :class:`volseg.infer.blocks.BlockGrid` (write regions tiling the
+volume, read regions = write region + ``halo``):
 
-1. **decode**: read the block's write region plus ``halo`` of the maps, run
-   :func:`volseg.decode.decode` on it (see :mod:`volseg.infer.block_decoder`) and keep the
-   block-local labels of the write region grown by one voxel (the seam). They go, with the
-   block's segment count, to a file inside the output node that is moved into place when
-   complete (:mod:`volseg.infer.decode_tasks`): the files present are the finished blocks,
-   which an interrupted run does not decode again when started again.
-2. **match**: compare each block with its 26-neighbours on the seam
-   (:meth:`~volseg.infer.blocks.BlockGrid.overlap`, rules in :mod:`volseg.infer.stitch`)
-   and count the voxels of each local id in the write region.
-3. **write**: map local ids through the stitched look-up table and write the write region
-   (whole chunks and shards) into the OME-Zarr labels node.
+* **Seeded decoders** (``contour_distance`` in watershed mode, ``watershed`` with threshold
+  seeds): seeds are labelled globally and each block floods from global seed ids, in rounds
+  that pass labels and flood levels across block faces until nothing changes; see
+  :mod:`volseg.infer.seeded_decode` for the rounds and the guarantee. Any halo from 1 voxel
+  to the block gives the same labels; a larger halo needs fewer rounds.
+* **Connected-components decoders** (``cc``, ``contour_distance`` in cc mode), exact:
+  1. *decode*: decode the block's read region, keep the labels of the write region grown by
+     one voxel (the seam);
+  2. *match*: merge components of 26-neighbours that share a seam voxel
+     (:mod:`volseg.infer.stitch`) and count each one's voxels in the write region;
+  3. *write*: map the block's ids through the stitched table into the labels node.
 
-``min_instance_size`` is applied after stitching to whole instances, never to block pieces.
-The scratch files are removed and the node flagged complete (:func:`volseg.io.is_complete`)
-only at the end, so a partial output never passes for a finished one.
-
-Halo. A block labels a voxel as the whole-volume decode does when the voxel's seed and its
-flood path lie inside the block's read region. The flood climbs from a seed to the rim of its
-instance, so the halo must exceed the seed-to-rim distance of instances crossing a face:
-a few voxels for seeds covering the instance interior (``distance_threshold=(0, 0)``), about
-half the instance radius for ``distance_threshold=(0.5, ...)``. Seeds cut by the read region
-can also fall below ``min_seed_size`` in one block only. Where a block lacks context, its
-labels on its own side of the seam are what is written: errors stay local, and matching on
-the seam alone keeps them from merging whole instances.
+Every round stores per-block results as files inside the output node that appear only when
+complete (:mod:`volseg.infer.decode_tasks`), so an interrupted run, started again with the
+same settings, skips the finished blocks. ``min_instance_size`` is applied to whole
+instances, never to block pieces. The scratch is removed and the node flagged complete
+(:func:`volseg.io.is_complete`) only at the end, so a partial output never passes for a
+finished one.
 """
 
 from __future__ import annotations
@@ -66,12 +62,8 @@ BLOCK_BYTES = 64 * 2**20  # maps read per block (without halo) when no block_sha
 
 def stitch_rule(decoder: str, params: Mapping[str, Any]) -> str:
     """``"seeds"`` (global seeds, :mod:`volseg.infer.seeded_decode`) for seeded decoders,
-    ``"any"`` for connected-components decoders (exact), else ``"majority"``."""
-    if seeded_spec(decoder, params) is not None:
-        return "seeds"
-    if decoder == "cc" or (decoder == "contour_distance" and params.get("mode") == "cc"):
-        return "any"
-    return "majority"
+    ``"any"`` (components sharing a seam voxel, exact) for connected-components decoders."""
+    return "seeds" if seeded_spec(decoder, params) is not None else "any"
 
 
 def _plain(value: Any) -> Any:
@@ -95,9 +87,7 @@ def _canonical(path: str) -> str:
     return f"{target}:{loc.key}" if loc.key else str(target)
 
 
-def _check_decoder(
-    decoder: str, params: Mapping[str, Any], n_channels: int, path: str
-) -> None:
+def _check_decoder(decoder: str, params: Mapping[str, Any], n_channels: int, path: str) -> None:
     """Fail before anything is written: unknown decoder or option, or a bad value."""
     from volseg.decode import decode
 
@@ -279,8 +269,7 @@ def blockwise_decode(
         out_path, maps=maps, grid=grid, signature=signature, chunks=chunks, shards=shards,
         overwrite=overwrite,
     )  # fmt: skip
-    match_rule = "any" if spec is not None else rule  # seeds are components
-    job = Job(maps_path, store, node, grid, decoder, params, match_rule, uuid.uuid4().hex)
+    job = Job(maps_path, store, node, grid, decoder, params, rule, uuid.uuid4().hex)
     if spec is not None:
         from volseg.infer.seeded_decode import seeded_rounds
 

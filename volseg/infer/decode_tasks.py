@@ -97,15 +97,14 @@ def _maps(path: str, token: str) -> Volume:
 
 def decode_block(job: Job, block_id: int) -> int:
     """Round 1: decode one block with its halo; store its seam labels; return the count."""
-    from volseg.infer.block_decoder import cut_faces, decode_block_maps
+    from volseg.decode import decode
     from volseg.maps import dequantize
 
     block = job.grid.block(block_id)
     volume = _maps(job.maps, job.token)
     raw = np.asarray(volume.data[(slice(None), *block.read)])
     maps = dequantize(raw, volume.attrs, source=job.maps)
-    cut = cut_faces(block.read, job.grid.shape)
-    labels = decode_block_maps(maps, job.decoder, job.params, cut=cut)
+    labels = decode(maps, job.decoder, job.params)
     n = int(labels.max(initial=0))
     if n >= 2**32:
         raise VolsegError(f"block {block.index} has {n} segments; block-local ids need < 2**32.")
@@ -130,7 +129,7 @@ def match_block(
         theirs = job.labels_of(other.id, stage)
         a = np.concatenate([mine[relative(box, block.seam)].ravel() for box in boxes])
         b = np.concatenate([theirs[relative(box, other.seam)].ravel() for box in boxes])
-        found = match_segments(a, b, rule=job.rule)
+        found = match_segments(a, b)
         pairs.append(found + np.array([bases[block.id], bases[other.id]], dtype=np.int64))
     inside = mine[relative(block.write, block.seam)]
     counts = np.bincount(inside.ravel(), minlength=n_segments + 1).astype(np.int64)

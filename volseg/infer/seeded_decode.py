@@ -60,7 +60,9 @@ def _pending(job: Job, stage: str, n_blocks: int) -> tuple[dict[int, int], list[
     return done, [i for i in range(n_blocks) if i not in done]
 
 
-def _feeds(box: tuple[tuple[int, int], ...], read: tuple[slice, ...], shape: tuple[int, ...]) -> bool:
+def _feeds(
+    box: tuple[tuple[int, int], ...], read: tuple[slice, ...], shape: tuple[int, ...]
+) -> bool:
     """Whether changed voxels in ``box`` lie on a cut face of a read region (its inputs)."""
     inside = all(lo < r.stop and hi > r.start for (lo, hi), r in zip(box, read, strict=True))
     if not inside:
@@ -93,7 +95,9 @@ def seeded_rounds(
 
     start = time.perf_counter()
     done, todo = _pending(job, "seeds", n_blocks)
-    for i, n in zip(todo, run_tasks(seed_block, [(job, spec, i) for i in todo], client), strict=True):
+    for i, n in zip(
+        todo, run_tasks(seed_block, [(job, spec, i) for i in todo], client), strict=True
+    ):
         done[i] = n
     counts = np.array([done[i] for i in range(n_blocks)], dtype=np.int64)
     bases = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)

@@ -20,9 +20,8 @@ import cc3d
 import fastremap
 import numpy as np
 
-from volseg.infer.block_decoder import cut_faces
 from volseg.infer.block_flood import SeededSpec, pieces, ring_flood
-from volseg.infer.blocks import Region, relative
+from volseg.infer.blocks import Region, cut_faces, relative
 from volseg.infer.decode_tasks import Job, _maps
 
 SEEDS_ARRAY = "seeds.zarr"  # inside the scratch directory
