@@ -238,21 +238,21 @@ blockwise_decode(sys.argv[1], sys.argv[2], params={"min_seed_size": 1},
 def test_a_killed_run_resumes_and_finishes_with_the_same_result(ves, tmp_path):
     _, maps, path = ves
     out = tmp_path / "seg.zarr"
-    blocks = out / SCRATCH / "flood"
+    records = out / SCRATCH / "flood" / "round0"  # done-records of the first flood round
     proc = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(SLOW_RUN), path, str(out)],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )  # fmt: skip
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
-        if blocks.exists() and len(list(blocks.glob("*.npy.z"))) >= 3:
+        if records.exists() and len(list(records.glob("*.npy"))) >= 3:
             break
         time.sleep(0.05)
     assert proc.poll() is None, proc.stdout.read().decode()
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert not is_complete(out)
-    done = len(list(blocks.glob("*.npy.z")))
+    done = len(list(records.glob("*.npy")))
     assert 3 <= done < 36
     with pytest.raises(VolsegError, match="unfinished run with other settings"):
         blockwise_decode(path, out, params={"min_seed_size": 2}, block_shape=(4, 32, 32),
@@ -262,6 +262,7 @@ def test_a_killed_run_resumes_and_finishes_with_the_same_result(ves, tmp_path):
     assert is_complete(out)
     result = seg.attrs["blockwise_result"]
     assert result["seeds_decoded"] == 0  # every seed block was finished
+    assert result["floods_reused"] == done  # so was part of the first flood round
     assert result["converged"]
     assert same_partition(seg.numpy(), contour_distance(maps, min_seed_size=1))
 

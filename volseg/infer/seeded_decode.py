@@ -32,6 +32,7 @@ flood blocks.
 from __future__ import annotations
 
 import logging
+import shutil
 import time
 from typing import Any
 
@@ -43,6 +44,9 @@ from volseg.infer.decode_tasks import Job, match_block, run_tasks
 from volseg.infer.seeded_tasks import (
     create_seeds,
     flood_block,
+    round_dir,
+    round_records,
+    save_npy,
     seed_block,
     tally_block,
     write_final,
@@ -52,7 +56,20 @@ from volseg.infer.stitch import final_ids, merge_components
 
 log = logging.getLogger(__name__)
 
-CONVERGED = "converged"  # marker file in the flood folder: the rounds are done
+PLAN = "plan.npy"  # in the flood folder: the next round and its blocks
+
+
+def _load_plan(job: Job, n_blocks: int) -> tuple[int, list[int]]:
+    """The round to run next and its blocks: from the plan of an interrupted run, or all."""
+    path = job.scratch_dir / "flood" / PLAN
+    if not path.is_file():
+        return 0, list(range(n_blocks))
+    plan = np.load(path, allow_pickle=False)
+    return int(plan[0]), [int(i) for i in plan[1:]]
+
+
+def _save_plan(job: Job, round_no: int, active: list[int]) -> None:
+    save_npy(job.scratch_dir / "flood" / PLAN, np.array([round_no, *active], dtype=np.int64))
 
 
 def _pending(job: Job, stage: str, n_blocks: int) -> tuple[dict[int, int], list[int]]:
@@ -95,6 +112,7 @@ def seeded_rounds(
 
     start = time.perf_counter()
     done, todo = _pending(job, "seeds", n_blocks)
+    seeds_decoded = len(todo)
     for i, n in zip(
         todo, run_tasks(seed_block, [(job, spec, i) for i in todo], client), strict=True
     ):
@@ -118,18 +136,20 @@ def seeded_rounds(
     seconds["seeds"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    converged = job.scratch_dir / "flood" / CONVERGED
-    rounds, floods, active = 0, 0, list(range(n_blocks))
-    exchange = bool(job.finished("flood"))  # resumed: neighbours' states are known
-    while active and not converged.exists() and rounds < max_rounds:
-        calls = [(job, spec, i, exchange) for i in active]
-        boxes = [box for box in run_tasks(flood_block, calls, client) if box is not None]
-        floods += len(active)
-        rounds += 1
-        exchange = True
+    round_no, active = _load_plan(job, n_blocks)
+    floods = reused = 0
+    while active and round_no < max_rounds:
+        records = round_records(job, round_no)
+        reused += len(records)
+        todo = [i for i in active if i not in records]
+        calls = [(job, spec, i, round_no) for i in todo]
+        boxes = [*records.values(), *run_tasks(flood_block, calls, client)]
+        boxes = [box for box in boxes if box is not None]
+        floods += len(todo)
+        round_no += 1
         active = [b.id for b in grid if any(_feeds(box, b.read, grid.shape) for box in boxes)]
-    if not active:
-        converged.touch()
+        _save_plan(job, round_no, active)
+        shutil.rmtree(round_dir(job, round_no - 1), ignore_errors=True)
     seconds["flood"] = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -142,11 +162,11 @@ def seeded_rounds(
     shared = _share(final, client)
     run_tasks(write_final, [(job, i, shared) for i in range(n_blocks)], client)
     seconds["write"] = time.perf_counter() - start
-    if active:
+    if active:  # the cap: a rerun would try again from here
         log.warning("flood rounds stopped at %d without converging (%d blocks changing)",
-                    rounds, len(active))  # fmt: skip
+                    round_no, len(active))  # fmt: skip
     return {
-        "instances": int(keep.sum()), "blocks": n_blocks, "seeds_decoded": len(todo),
-        "seeds": n_seeds, "seed_pieces": n_ids, "rounds": rounds, "blocks_decoded": floods,
-        "converged": not active, "seconds": seconds,
+        "instances": int(keep.sum()), "blocks": n_blocks, "seeds_decoded": seeds_decoded,
+        "seeds": n_seeds, "seed_pieces": n_ids, "rounds": round_no, "blocks_decoded": floods,
+        "floods_reused": reused, "converged": not active, "seconds": seconds,
     }  # fmt: skip

@@ -14,17 +14,20 @@ so an interrupted run keeps its finished blocks). Rounds:
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import cc3d
 import fastremap
 import numpy as np
 
+from volseg.atomic import atomic_write
 from volseg.infer.block_flood import SeededSpec, pieces, ring_flood
 from volseg.infer.blocks import Region, cut_faces, relative
 from volseg.infer.decode_tasks import Job, _maps
 
 SEEDS_ARRAY = "seeds.zarr"  # inside the scratch directory
+Box = tuple[tuple[int, int], ...]
 
 
 def read_maps(job: Job, region: Region) -> np.ndarray:
@@ -103,13 +106,46 @@ def _outside(job: Job, block: Any) -> tuple[np.ndarray, np.ndarray] | None:
     return None if labels is None else (labels, levels)
 
 
+def save_npy(path: Path, array: np.ndarray) -> None:
+    """``np.save`` under a temporary name, then moved into place."""
+
+    def write(tmp: str) -> None:
+        with open(tmp, "wb") as f:
+            np.save(f, array, allow_pickle=False)
+
+    atomic_write(path, write)
+
+
+def round_dir(job: Job, round_no: int) -> Path:
+    """Where the flood tasks of one round leave their done-records."""
+    return job.scratch_dir / "flood" / f"round{round_no}"
+
+
+def round_records(job: Job, round_no: int) -> dict[int, Box | None]:
+    """The blocks that finished a round, with the box of what they changed (or None)."""
+    folder = round_dir(job, round_no)
+    out: dict[int, Box | None] = {}
+    for path in folder.glob("*.npy") if folder.is_dir() else ():
+        if path.name.startswith("."):
+            continue
+        box = np.load(path, allow_pickle=False).reshape(-1, 2)
+        out[int(path.stem)] = tuple((int(a), int(b)) for a, b in box) if box.size else None
+    return out
+
+
 def flood_block(
-    job: Job, spec: SeededSpec, block_id: int, exchange: bool
+    job: Job, spec: SeededSpec, block_id: int, round_no: int
 ) -> tuple[tuple[int, int], ...] | None:
-    """Round 3 (repeated): flood the block's read region from the global seeds and, when
-    ``exchange``, from its neighbours' stored states on its cut faces; store the write
-    region's labels and levels. Returns the box (volume coordinates, per axis
-    ``(start, stop)``) of the voxels that changed, or None."""
+    """Round 3 (repeated): flood the block's read region from the global seeds and, after
+    the first round, from its neighbours' stored states on its cut faces; store the write
+    region's labels and levels, and a done-record of the round. Returns the box (volume
+    coordinates, per axis ``(start, stop)``) of the voxels that changed, or None."""
+    box = _flood(job, spec, block_id, exchange=round_no > 0)
+    save_npy(round_dir(job, round_no) / f"{block_id}.npy", np.array(box or [], np.int64))
+    return box
+
+
+def _flood(job: Job, spec: SeededSpec, block_id: int, *, exchange: bool) -> Box | None:
     import zarr
 
     grid = job.grid
