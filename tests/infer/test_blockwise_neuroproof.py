@@ -117,3 +117,17 @@ def test_hydra_settings_on_a_local_cluster(prepared, tmp_path):
     are, _, _ = adapted_rand(seg.numpy(), whole)
     assert are <= 0.005
     assert np.array_equal(np.unique(seg.numpy()), np.arange(int(seg.numpy().max()) + 1))
+
+
+@pytest.mark.slow
+def test_cc_mode_stays_exact_on_neuroproof(prepared, tmp_path):
+    """Connected components of the body interiors: the same partition at 32^3 blocks."""
+    path, _, _, _ = prepared("hydra-lv")
+    params = {**HYDRA, "mode": "cc", "contour_threshold": (0.8, 0.5)}
+    maps = open_volume(path).numpy()
+    whole = decode(maps, "contour_distance", params)
+    seg = blockwise_decode(path, tmp_path / "seg.zarr", params=params, block_shape=32).numpy()
+    fg = whole > 0
+    assert np.array_equal(seg > 0, fg) and int(whole.max()) > 100
+    pairs = np.unique(np.stack([seg[fg], whole[fg]]).astype(np.int64), axis=1).shape[1]
+    assert pairs == int(seg.max()) == int(whole.max())  # one-to-one: ARE 0

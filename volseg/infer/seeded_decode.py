@@ -44,6 +44,7 @@ from volseg.infer.decode_tasks import Job, match_block, run_tasks
 from volseg.infer.seeded_tasks import (
     create_seeds,
     flood_block,
+    promote,
     round_dir,
     round_records,
     save_npy,
@@ -146,6 +147,7 @@ def seeded_rounds(
         boxes = [*records.values(), *run_tasks(flood_block, calls, client)]
         boxes = [box for box in boxes if box is not None]
         floods += len(todo)
+        promote(job)
         round_no += 1
         active = [b.id for b in grid if any(_feeds(box, b.read, grid.shape) for box in boxes)]
         _save_plan(job, round_no, active)

@@ -8,12 +8,16 @@ so an interrupted run keeps its finished blocks). Rounds:
   stored per block (stage ``seeds``); matched across faces with the exact ``"any"`` rule.
 * :func:`write_seeds` - global seed ids of the write region into the scratch seed array.
 * :func:`flood_block` - the flood of the read region from the global seeds and the
-  neighbours' labels and levels on its cut faces (stage ``flood``), repeated while they change.
+  neighbours' labels and levels on its cut faces, repeated while they change. A round reads
+  the states of the previous rounds (stage ``flood``) and writes beside them (``flood-next``);
+  :func:`promote` swaps them in between rounds, so the result does not depend on the order
+  in which the workers run the tasks.
 * :func:`tally_block` / :func:`write_final` - voxels per global id, then the final ids.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +28,11 @@ import numpy as np
 from volseg.atomic import atomic_write
 from volseg.infer.block_flood import SeededSpec, pieces, ring_flood
 from volseg.infer.blocks import Region, cut_faces, relative
-from volseg.infer.decode_tasks import Job, _maps
+from volseg.infer.decode_tasks import SUFFIX, Job, _maps
 
 SEEDS_ARRAY = "seeds.zarr"  # inside the scratch directory
 Box = tuple[tuple[int, int], ...]
+NEXT = "flood-next"  # states written in a round; read by nobody until the round is over
 
 
 def read_maps(job: Job, region: Region) -> np.ndarray:
@@ -168,12 +173,22 @@ def _flood(job: Job, spec: SeededSpec, block_id: int, *, exchange: bool) -> Box 
             diff = old != state
     if not diff.any():
         return None
-    job.save_labels(block_id, state, 0, stage="flood")
+    job.save_labels(block_id, state, 0, stage=NEXT)  # promoted when the round is over
     box = []
     for axis, w in enumerate(block.write):
         hit = np.flatnonzero(diff.any(axis=tuple(a for a in range(3) if a != axis)))
         box.append((w.start + int(hit[0]), w.start + int(hit[-1]) + 1))
     return tuple(box)
+
+
+def promote(job: Job) -> None:
+    """Make the states written in the last round the current ones (idempotent)."""
+    folder = job.scratch_dir / NEXT
+    for path in folder.glob(f"*{SUFFIX}") if folder.is_dir() else ():
+        if not path.name.startswith("."):
+            target = job.block_file(int(path.name[: -len(SUFFIX)]), "flood")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, target)
 
 
 def tally_block(job: Job, block_id: int) -> tuple[np.ndarray, np.ndarray]:
