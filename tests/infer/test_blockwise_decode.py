@@ -103,6 +103,13 @@ def test_a_small_halo_gives_the_same_labels_in_more_rounds(ves, tmp_path):
     assert same_partition(seg.numpy(), whole)
 
 
+def test_a_halo_larger_than_the_volume_is_fine_where_one_block_spans_it(ves, tmp_path):
+    _, maps, path = ves  # 16 slices: one block along z, so there is no neighbour to reach past
+    seg = blockwise_decode(path, tmp_path / "s.zarr", params={"min_seed_size": 1},
+                           block_shape=(16, 32, 32), halo=(20, 8, 8))  # fmt: skip
+    assert same_partition(seg.numpy(), contour_distance(maps, min_seed_size=1))
+
+
 def test_round_cap_is_reported_and_errors_stay_local(ves, tmp_path):
     """Stopped after one round, labels may be wrong near seams but never merge seeds."""
     _, maps, path = ves

@@ -251,7 +251,9 @@ def blockwise_decode(
     if halo is None:
         halo = default_halo(maps.voxel_size)
     grid = BlockGrid.make(maps.spatial_shape, block_shape, halo)
-    big = [h > b for h, b in zip(grid.halo, grid.block_shape, strict=True)]
+    big = [
+        h > b and n > b for h, b, n in zip(grid.halo, grid.block_shape, grid.shape, strict=True)
+    ]  # the halo reaches past the neighbouring blocks (one block on an axis: no neighbour)
     if any(big):
         raise VolsegError(
             f"halo {grid.halo} is larger than block_shape {grid.block_shape}; use blocks at "
