@@ -45,11 +45,11 @@ from volseg.infer.decode_tasks import (
     SCRATCH,
     Job,
     decode_block,
-    match_block,
     run_tasks,
+    stitch_components,
     write_block,
 )
-from volseg.infer.stitch import final_ids, merge_components, output_dtype
+from volseg.infer.stitch import output_dtype
 from volseg.io import Volume, create_volume, is_complete, mark_complete, open_volume
 from volseg.io.blocks import default_chunks
 from volseg.io.paths import locate, locate_for_write
@@ -280,39 +280,21 @@ def blockwise_decode(
         _finish(job, _plain(result))
         return open_volume(out_path)
     seconds: dict[str, float] = {}
-
     start = time.perf_counter()
     done = job.finished()
     todo = [i for i in range(len(grid)) if i not in done]
     log.info("decoding %d of %d blocks (%s)", len(todo), len(grid), "resumed" if resumed else "new")
     for i, n in zip(todo, run_tasks(decode_block, [(job, i) for i in todo], client), strict=True):
         done[i] = n
-    counts = np.array([done[i] for i in range(len(grid))], dtype=np.int64)
-    bases = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
     seconds["decode"] = time.perf_counter() - start
-
     start = time.perf_counter()
-    calls = [(job, i, bases, int(counts[i])) for i in range(len(grid))]
-    matched = run_tasks(match_block, calls, client)
-    n_ids = int(counts.sum())
-    sizes = np.zeros(n_ids + 1, dtype=np.int64)
-    for i, (_, block_counts) in enumerate(matched):
-        sizes[bases[i] + 1 : bases[i] + counts[i] + 1] = block_counts[1 : counts[i] + 1]
-    pairs = np.concatenate([p for p, _ in matched])
-    lut, n = final_ids(merge_components(pairs, n_ids), sizes, min_size=min_size)
+    tables, counts = stitch_components(job, done, stage="blocks", min_size=min_size, client=client)
     seconds["stitch"] = time.perf_counter() - start
-
     start = time.perf_counter()
-    tables = [
-        np.concatenate([[0], lut[bases[i] + 1 : bases[i] + counts[i] + 1]]).astype(lut.dtype)
-        for i in range(len(grid))
-    ]
     run_tasks(write_block, [(job, i, tables[i]) for i in range(len(grid))], client)
     seconds["write"] = time.perf_counter() - start
-    result = {
-        "instances": n, "blocks": len(grid), "blocks_decoded": len(todo),
-        "block_segments": n_ids, "merge_pairs": int(len(pairs)), "seconds": seconds,
-    }  # fmt: skip
+    result = {**counts, "blocks": len(grid), "blocks_decoded": len(todo), "seconds": seconds}
     _finish(job, _plain(result))
-    log.info("stitched %d block segments into %d instances", n_ids, n)
+    log.info("stitched %d block segments into %d instances", counts["block_segments"],
+             counts["instances"])  # fmt: skip
     return open_volume(out_path)

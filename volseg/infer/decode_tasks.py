@@ -146,6 +146,36 @@ def write_block(job: Job, block_id: int, lut: np.ndarray) -> None:
     array[block.write] = lut[local].astype(array.dtype, copy=False)
 
 
+def stitch_components(
+    job: Job, done: dict[int, int], *, stage: str, min_size: int, client: Any = None
+) -> tuple[list[np.ndarray], dict[str, int]]:
+    """Join the blocks' components (``done``: block id -> count, files of ``stage``) into
+    global ids 1..N, whole components under ``min_size`` voxels dropped.
+
+    Returns:
+        One look-up table per block (local id -> global id) and counts for the result record
+        (``instances``, ``block_segments``, ``merge_pairs``).
+    """
+    from volseg.infer.stitch import final_ids, merge_components
+
+    n_blocks = len(job.grid)
+    counts = np.array([done[i] for i in range(n_blocks)], dtype=np.int64)
+    bases = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    calls = [(job, i, bases, int(counts[i]), stage) for i in range(n_blocks)]
+    matched = run_tasks(match_block, calls, client)
+    n_ids = int(counts.sum())
+    sizes = np.zeros(n_ids + 1, dtype=np.int64)
+    for i, (_, block_counts) in enumerate(matched):
+        sizes[bases[i] + 1 : bases[i] + counts[i] + 1] = block_counts[1 : counts[i] + 1]
+    pairs = np.concatenate([p for p, _ in matched])
+    lut, n = final_ids(merge_components(pairs, n_ids), sizes, min_size=min_size)
+    tables = [
+        np.concatenate([[0], lut[bases[i] + 1 : bases[i] + counts[i] + 1]]).astype(lut.dtype)
+        for i in range(n_blocks)
+    ]
+    return tables, {"instances": n, "block_segments": n_ids, "merge_pairs": int(len(pairs))}
+
+
 def run_tasks(fn: Callable[..., Any], calls: Sequence[tuple], client: Any = None) -> list[Any]:
     """Run ``fn(*args)`` for every args tuple, one task each: on ``client`` (distributed)
     or with Dask's threaded scheduler; results in call order."""

@@ -40,7 +40,7 @@ import numpy as np
 
 from volseg.decode.postprocess import label_dtype
 from volseg.infer.block_flood import SeededSpec
-from volseg.infer.decode_tasks import Job, match_block, run_tasks
+from volseg.infer.decode_tasks import Job, run_tasks, stitch_components
 from volseg.infer.seeded_tasks import (
     create_seeds,
     flood_block,
@@ -53,7 +53,6 @@ from volseg.infer.seeded_tasks import (
     write_final,
     write_seeds,
 )
-from volseg.infer.stitch import final_ids, merge_components
 
 log = logging.getLogger(__name__)
 
@@ -118,21 +117,11 @@ def seeded_rounds(
         todo, run_tasks(seed_block, [(job, spec, i) for i in todo], client), strict=True
     ):
         done[i] = n
-    counts = np.array([done[i] for i in range(n_blocks)], dtype=np.int64)
-    bases = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
-    calls = [(job, i, bases, int(counts[i]), "seeds") for i in range(n_blocks)]
-    matched = run_tasks(match_block, calls, client)
-    n_ids = int(counts.sum())
-    sizes = np.zeros(n_ids + 1, dtype=np.int64)
-    for i, (_, block_counts) in enumerate(matched):
-        sizes[bases[i] + 1 : bases[i] + counts[i] + 1] = block_counts[1 : counts[i] + 1]
-    pairs = np.concatenate([p for p, _ in matched])
-    lut, n_seeds = final_ids(merge_components(pairs, n_ids), sizes, min_size=spec.min_seed_size)
+    tables, counts = stitch_components(
+        job, done, stage="seeds", min_size=spec.min_seed_size, client=client
+    )
+    n_seeds = counts["instances"]
     create_seeds(job, n_seeds)
-    tables = [
-        np.concatenate([[0], lut[bases[i] + 1 : bases[i] + counts[i] + 1]]).astype(lut.dtype)
-        for i in range(n_blocks)
-    ]
     run_tasks(write_seeds, [(job, i, tables[i]) for i in range(n_blocks)], client)
     seconds["seeds"] = time.perf_counter() - start
 
@@ -169,6 +158,7 @@ def seeded_rounds(
                     round_no, len(active))  # fmt: skip
     return {
         "instances": int(keep.sum()), "blocks": n_blocks, "seeds_decoded": seeds_decoded,
-        "seeds": n_seeds, "seed_pieces": n_ids, "rounds": round_no, "blocks_decoded": floods,
-        "floods_reused": reused, "converged": not active, "seconds": seconds,
+        "seeds": n_seeds, "seed_pieces": counts["block_segments"], "rounds": round_no,
+        "blocks_decoded": floods, "floods_reused": reused, "converged": not active,
+        "seconds": seconds,
     }  # fmt: skip
