@@ -10,8 +10,8 @@ largest peak resident set of a worker (``ru_maxrss``), the driver's peak, and th
 the bar is a flat worker peak (8x within 1.25x of 1x).
 
 Kill and rerun: the 4x decode runs in a child process that starts its own ``LocalCluster``
-(the scheduler lives in that process); it gets SIGKILL once half the blocks of the first
-flood round have finished (its worker processes go with its process group). A second child
+(the scheduler lives in that process); it gets SIGKILL once half the blocks have a flood
+state (its worker processes go with its process group). A second child
 reruns the same call on the unfinished output. Check: the labels are identical, element for
 element, to those of an uninterrupted run, and the rerun reports the finished seed blocks and
 flood blocks it reused instead of recomputing.
@@ -116,21 +116,21 @@ def kill_and_rerun(maps: Path, tmp: Path) -> dict:
     whole = finish(run(maps, tmp / "plain.zarr"))
     out = tmp / "killed.zarr"
     proc = run(maps, out, start_new_session=True)
-    records = out / "_volseg_blocks" / "flood" / "round0"
+    states = out / "_volseg_blocks" / "flood"
     total = whole["blocks"]
     while proc.poll() is None:
-        if records.is_dir() and len(list(records.glob("*.npy"))) >= total // 2:
+        if states.is_dir() and len(list(states.glob("*.npy.z"))) >= total // 2:
             break
         time.sleep(0.05)
     os.kill(proc.pid, signal.SIGKILL)  # the scheduler's process
     proc.wait()
     os.killpg(proc.pid, signal.SIGKILL)  # its worker processes
-    done = len(list(records.glob("*.npy")))
+    done = len(list(states.glob("*.npy.z")))
     again = finish(run(maps, out))
     a = open_volume(tmp / "plain.zarr").numpy()
     b = open_volume(out).numpy()
     return {
-        "killed_after_flood_records": done, "blocks": total,
+        "killed_with_flood_states": done, "blocks": total,
         "rerun_seeds_decoded": again["seeds_decoded"],
         "rerun_floods_reused": again["floods_reused"], "rerun_floods": again["blocks_decoded"],
         "plain_floods": whole["blocks_decoded"],

@@ -16,8 +16,9 @@ instances into one.
    total size, as the whole-volume decode does. The global ids go to a scratch array.
 2. **Flood, in rounds.** Each block floods its read region (write region + halo) from the
    global seed ids there and keeps the label and flood level of its write-region voxels. In
-   the next rounds each block whose neighbours changed floods again, also from its cut-face
-   voxels with the labels and levels the neighbours found there
+   the next rounds each block whose neighbours changed floods again (in eight waves of
+   non-neighbouring blocks), also from its cut-face voxels with the labels and levels the
+   neighbours found there
    (:func:`volseg.infer.block_flood.ring_flood`, where the argument is made). Levels only
    fall; a round without change is the whole-volume flood. Memory per task is one read
    region, whatever the volume.
@@ -44,7 +45,6 @@ from volseg.infer.decode_tasks import Job, run_tasks, stitch_components
 from volseg.infer.seeded_tasks import (
     create_seeds,
     flood_block,
-    promote,
     round_dir,
     round_records,
     save_npy,
@@ -56,20 +56,29 @@ from volseg.infer.seeded_tasks import (
 
 log = logging.getLogger(__name__)
 
-PLAN = "plan.npy"  # in the flood folder: the next round and its blocks
+PLAN = "plan.npy"  # in the flood folder: the next wave and the blocks waiting
 
 
-def _load_plan(job: Job, n_blocks: int) -> tuple[int, list[int]]:
-    """The round to run next and its blocks: from the plan of an interrupted run, or all."""
+COLOURS = 8  # waves per flood round: blocks by the parity of (z, y, x) grid index
+
+
+def colour(grid: Any, block_id: int) -> int:
+    """The wave of a block: no two of its 26-neighbours share it with the block."""
+    z, y, x = grid.block(block_id).index
+    return (z % 2) * 4 + (y % 2) * 2 + x % 2
+
+
+def _load_plan(job: Job, n_blocks: int) -> tuple[int, set[int]]:
+    """The wave to run next and the blocks waiting: from an interrupted run, or all."""
     path = job.scratch_dir / "flood" / PLAN
     if not path.is_file():
-        return 0, list(range(n_blocks))
+        return 0, set(range(n_blocks))
     plan = np.load(path, allow_pickle=False)
-    return int(plan[0]), [int(i) for i in plan[1:]]
+    return int(plan[0]), {int(i) for i in plan[1:]}
 
 
-def _save_plan(job: Job, round_no: int, active: list[int]) -> None:
-    save_npy(job.scratch_dir / "flood" / PLAN, np.array([round_no, *active], dtype=np.int64))
+def _save_plan(job: Job, step: int, pending: list[int]) -> None:
+    save_npy(job.scratch_dir / "flood" / PLAN, np.array([step, *pending], dtype=np.int64))
 
 
 def _pending(job: Job, stage: str, n_blocks: int) -> tuple[dict[int, int], list[int]]:
@@ -101,11 +110,14 @@ def seeded_rounds(
 ) -> dict[str, Any]:
     """Run the rounds of the exact route and write the labels; returns the result record.
 
-    ``max_rounds`` caps the flood rounds (default: twice the number of blocks, more than any
-    cheapest path needs unless ties make two blocks trade voxels back and forth); the result
-    says whether the rounds converged."""
+    A flood round sweeps the blocks in eight waves, by the parity of their grid position
+    (:func:`colour`): blocks of one wave are never neighbours, so none reads what another
+    writes, a wave sees everything earlier waves wrote (information crosses several blocks
+    per round), and the result does not depend on the order in which workers run tasks.
+    ``max_rounds`` caps the rounds (default: twice the grid's blocks along z, y and x
+    together, at least 8); the result says whether they converged."""
     if max_rounds is None:
-        max_rounds = 2 * len(job.grid) + 2
+        max_rounds = max(8, 2 * sum(job.grid.grid_shape))
     grid = job.grid
     n_blocks = len(grid)
     seconds: dict[str, float] = {}
@@ -126,21 +138,27 @@ def seeded_rounds(
     seconds["seeds"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    round_no, active = _load_plan(job, n_blocks)
+    step, pending = _load_plan(job, n_blocks)
     floods = reused = 0
-    while active and round_no < max_rounds:
-        records = round_records(job, round_no)
+    while pending and step < COLOURS * max_rounds:
+        wave = sorted(i for i in pending if colour(grid, i) == step % COLOURS)
+        records = round_records(job, step)
         reused += len(records)
-        todo = [i for i in active if i not in records]
-        calls = [(job, spec, i, round_no) for i in todo]
-        boxes = [*records.values(), *run_tasks(flood_block, calls, client)]
-        boxes = [box for box in boxes if box is not None]
+        todo = [i for i in wave if i not in records]
+        boxes = [
+            *records.values(),
+            *run_tasks(flood_block, [(job, spec, i, step) for i in todo], client),
+        ]
         floods += len(todo)
-        promote(job)
-        round_no += 1
-        active = [b.id for b in grid if any(_feeds(box, b.read, grid.shape) for box in boxes)]
-        _save_plan(job, round_no, active)
-        shutil.rmtree(round_dir(job, round_no - 1), ignore_errors=True)
+        pending.difference_update(wave)
+        pending.update(
+            b.id for b in grid if any(_feeds(box, b.read, grid.shape) for box in boxes if box)
+        )
+        step += 1
+        _save_plan(job, step, sorted(pending))
+        shutil.rmtree(round_dir(job, step - 1), ignore_errors=True)
+    active = sorted(pending)
+    round_no = -(-step // COLOURS)
     seconds["flood"] = time.perf_counter() - start
 
     start = time.perf_counter()

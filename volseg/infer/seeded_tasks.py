@@ -8,16 +8,13 @@ so an interrupted run keeps its finished blocks). Rounds:
   stored per block (stage ``seeds``); matched across faces with the exact ``"any"`` rule.
 * :func:`write_seeds` - global seed ids of the write region into the scratch seed array.
 * :func:`flood_block` - the flood of the read region from the global seeds and the
-  neighbours' labels and levels on its cut faces, repeated while they change. A round reads
-  the states of the previous rounds (stage ``flood``) and writes beside them (``flood-next``);
-  :func:`promote` swaps them in between rounds, so the result does not depend on the order
-  in which the workers run the tasks.
+  neighbours' labels and levels on its cut faces (stage ``flood``), repeated while they
+  change, in waves of blocks that do not read each other's states.
 * :func:`tally_block` / :func:`write_final` - voxels per global id, then the final ids.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +25,10 @@ import numpy as np
 from volseg.atomic import atomic_write
 from volseg.infer.block_flood import SeededSpec, pieces, ring_flood
 from volseg.infer.blocks import Region, cut_faces, relative
-from volseg.infer.decode_tasks import SUFFIX, Job, _maps
+from volseg.infer.decode_tasks import Job, _maps
 
 SEEDS_ARRAY = "seeds.zarr"  # inside the scratch directory
 Box = tuple[tuple[int, int], ...]
-NEXT = "flood-next"  # states written in a round; read by nobody until the round is over
 
 
 def read_maps(job: Job, region: Region) -> np.ndarray:
@@ -121,14 +117,14 @@ def save_npy(path: Path, array: np.ndarray) -> None:
     atomic_write(path, write)
 
 
-def round_dir(job: Job, round_no: int) -> Path:
-    """Where the flood tasks of one round leave their done-records."""
-    return job.scratch_dir / "flood" / f"round{round_no}"
+def round_dir(job: Job, step: int) -> Path:
+    """Where the flood tasks of one wave leave their done-records."""
+    return job.scratch_dir / "flood" / f"wave{step}"
 
 
-def round_records(job: Job, round_no: int) -> dict[int, Box | None]:
-    """The blocks that finished a round, with the box of what they changed (or None)."""
-    folder = round_dir(job, round_no)
+def round_records(job: Job, step: int) -> dict[int, Box | None]:
+    """The blocks that finished a wave, with the box of what they changed (or None)."""
+    folder = round_dir(job, step)
     out: dict[int, Box | None] = {}
     for path in folder.glob("*.npy") if folder.is_dir() else ():
         if path.name.startswith("."):
@@ -139,18 +135,18 @@ def round_records(job: Job, round_no: int) -> dict[int, Box | None]:
 
 
 def flood_block(
-    job: Job, spec: SeededSpec, block_id: int, round_no: int
+    job: Job, spec: SeededSpec, block_id: int, step: int
 ) -> tuple[tuple[int, int], ...] | None:
-    """Round 3 (repeated): flood the block's read region from the global seeds and, after
-    the first round, from its neighbours' stored states on its cut faces; store the write
-    region's labels and levels, and a done-record of the round. Returns the box (volume
-    coordinates, per axis ``(start, stop)``) of the voxels that changed, or None."""
-    box = _flood(job, spec, block_id, exchange=round_no > 0)
-    save_npy(round_dir(job, round_no) / f"{block_id}.npy", np.array(box or [], np.int64))
+    """Round 3 (repeated): flood the block's read region from the global seeds and from its
+    neighbours' stored states on its cut faces; store the write region's labels and levels,
+    and a done-record of the wave ``step``. Returns the box (volume coordinates, per axis
+    ``(start, stop)``) of the voxels that changed, or None."""
+    box = _flood(job, spec, block_id)
+    save_npy(round_dir(job, step) / f"{block_id}.npy", np.array(box or [], np.int64))
     return box
 
 
-def _flood(job: Job, spec: SeededSpec, block_id: int, *, exchange: bool) -> Box | None:
+def _flood(job: Job, spec: SeededSpec, block_id: int) -> Box | None:
     import zarr
 
     grid = job.grid
@@ -160,7 +156,7 @@ def _flood(job: Job, spec: SeededSpec, block_id: int, *, exchange: bool) -> Box 
     labels, levels = ring_flood(
         p.height, seeds, p.foreground, connectivity=spec.connectivity,
         cut=cut_faces(block.read, grid.shape),
-        outside=_outside(job, block) if exchange else None,
+        outside=_outside(job, block),
     )  # fmt: skip
     state = np.empty(tuple(s.stop - s.start for s in block.write), state_dtype(labels.dtype))
     state["label"] = labels[block.inner]
@@ -173,22 +169,12 @@ def _flood(job: Job, spec: SeededSpec, block_id: int, *, exchange: bool) -> Box 
             diff = old != state
     if not diff.any():
         return None
-    job.save_labels(block_id, state, 0, stage=NEXT)  # promoted when the round is over
+    job.save_labels(block_id, state, 0, stage="flood")
     box = []
     for axis, w in enumerate(block.write):
         hit = np.flatnonzero(diff.any(axis=tuple(a for a in range(3) if a != axis)))
         box.append((w.start + int(hit[0]), w.start + int(hit[-1]) + 1))
     return tuple(box)
-
-
-def promote(job: Job) -> None:
-    """Make the states written in the last round the current ones (idempotent)."""
-    folder = job.scratch_dir / NEXT
-    for path in folder.glob(f"*{SUFFIX}") if folder.is_dir() else ():
-        if not path.name.startswith("."):
-            target = job.block_file(int(path.name[: -len(SUFFIX)]), "flood")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(path, target)
 
 
 def tally_block(job: Job, block_id: int) -> tuple[np.ndarray, np.ndarray]:
