@@ -287,34 +287,6 @@ def test_a_run_stopped_while_finishing_starts_again(ves, tmp_path):
     assert same_partition(seg.numpy(), contour_distance(maps, min_seed_size=1))
 
 
-NEUROPROOF = REPO / ".." / "shared" / "data" / "neuroproof_training_sample2" / "volume.h5"
-NEUROPROOF_PARAMS = {
-    "distance_threshold": (0.0, 0.0),
-    "contour_threshold": (0.5, None),
-    "min_seed_size": 1,
-    "connectivity": 26,
-    "contour_ridge": True,
-}
-
-
-@pytest.mark.slow
-def test_neuroproof_32_cubed_blocks_match_the_whole_volume_decode(tmp_path):
-    """Dense fly neurons (250^3, bodies far larger than 32^3 blocks), oracle maps."""
-    vol = open_volume(f"{NEUROPROOF}:labels")
-    gt = vol.numpy()
-    maps = make_targets(gt, vol.voxel_size, SPEC)
-    path = tmp_path / "maps.zarr"
-    write_volume(path, maps, voxel_size=vol.voxel_size, kind="maps", chunks=32, levels=1)
-    whole = contour_distance(maps, **NEUROPROOF_PARAMS)
-    seg = blockwise_decode(
-        path, tmp_path / "seg.zarr", params=NEUROPROOF_PARAMS, block_shape=32, halo=8
-    )
-    assert seg.attrs["blockwise_result"]["blocks"] == 512
-    are, _, _ = adapted_rand(seg, whole)
-    assert are <= 0.005
-    assert same_partition(seg.numpy(), whole)  # measured: identical, 397 instances
-
-
 @pytest.fixture(name="client", scope="module")
 def client_fixture():
     from distributed import Client, LocalCluster
