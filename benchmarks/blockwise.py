@@ -1,26 +1,35 @@
-"""Benchmark: blockwise decoding with stitching vs decoding the whole volume at once.
+"""Benchmark: blockwise decoding vs decoding the whole volume at once, and decode-worker start-up.
 
-Maps: the oracle maps of the neuroproof ``labels`` (250^3, 10 nm; ``make_targets`` binary,
-face-neighbour instance boundary, instance EDT, as ``tutorials/neuroproof-neurons.yaml``),
-stored as a float32 zarr in a temporary folder. Decoder: ``contour_distance`` with the settings
-that decode this volume well (seeds = body interiors, 6-connected flood, 18-connected seeds,
-contour ridge; see ``tests/decode/test_oracle.py``). Reference: one ``contour_distance`` call
-on the maps in memory. Each blockwise row reads the maps from zarr, decodes every block with
-its halo, stitches and writes the labels as OME-Zarr, on Dask threads or on a
-``LocalCluster`` of 2 worker processes (one thread each); its time includes that I/O and, for
-the cluster, the shipping of tasks, not the cluster start. Agreement: adapted Rand error
-between the blockwise and the whole-volume labels (the bar: <= 0.005; exit code 1 above it)
-and whether the two are the same partition up to renumbering.
+Maps: oracle maps of the neuroproof ``labels`` (250^3, 10 nm), made with ``make_targets``:
 
-Blocks of 32^3 with a halo of 8 read 3.4x the voxels of the volume, so on 2 cores they are
-slower than one whole-volume call; blockwise decoding is for volumes that do not fit in
-memory, and for many machines.
+* ``hydra-lv``: binary, instance boundary on both sides of every contact (``seg-all``),
+  instance EDT; decoded by ``contour_distance`` with the hydra-lv settings (binary (0.9, 0.85),
+  contour (0.8, None), distance (0.5, 0.0), min_seed_size 32), the settings of issue 13.
+* ``tutorial``: the targets and ``test.decoding`` settings of
+  ``tutorials/neuroproof-neurons.yaml`` (binary + face-neighbour boundary, boundary-map
+  watershed with a contour ridge, min_seed_size 20, min_instance_size 100).
+* ``watershed``: the hydra-lv maps decoded by ``watershed`` on the distance channel with
+  threshold seeds (distance > 0.5, min_seed_size 32).
 
-    python benchmarks/blockwise.py [--repeats 1] [--json results.json]
+Reference: one whole-volume decode of the same maps in memory. Each blockwise row reads the
+maps from zarr, runs every round (global seeds, flood rounds, ids) on a ``LocalCluster`` of 2
+worker processes with one thread each, and writes OME-Zarr labels; its time includes that
+I/O, not the cluster start. Blocks of 32^3, 64^3, 128^3 with the default halo (16 voxels).
+Agreement: adapted Rand error between the blockwise and the whole-volume labels (bar <= 0.005;
+exit code 1 above it) and whether the two are the same partition. ``worker MB``: the largest
+resident set of a worker after the row (workers live through all rows).
+
+Start-up: a fresh Python process that imports what a decode worker imports to run a task
+(``volseg.infer.decode_tasks`` and ``volseg.infer.seeded_tasks``), against the same plus
+``volseg.infer.predict``, which the old ``volseg.infer/__init__`` pulled in (torch); the
+time to import and the resident set after it, best of 3.
+
+    python benchmarks/blockwise.py [--json results.json] [--only hydra-lv] [--blocks 64]
 """
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import tempfile
 import time
@@ -28,47 +37,44 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from _common import Row, parser, peak_memory_mb, pin_mmap_threshold, print_table, write_json
+from _common import Row, parser, print_table, write_json
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 NEUROPROOF = DATA / "neuroproof_training_sample2" / "volume.h5"
-PARAMS = {
-    "distance_threshold": (0.0, 0.0),
-    "contour_threshold": (0.5, None),
-    "min_seed_size": 1,
-    "connectivity": 6,
-    "seed_connectivity": 18,
-    "contour_ridge": True,
-}
-SPEC = [
+BOTH_SIDES = [
     {"name": "binary"},
-    {"name": "instance_boundary", "kwargs": {"edge_mode": "seg-all", "connectivity": 6}},
+    {"name": "instance_boundary", "kwargs": {"edge_mode": "seg-all"}},
     {"name": "instance_edt"},
 ]
+TUTORIAL_TARGETS = [
+    {"name": "binary"},
+    {"name": "instance_boundary",
+     "kwargs": {"thickness": 1, "edge_mode": "seg-all", "mode_2d": False, "connectivity": 6}},
+]  # fmt: skip
+HYDRA = {
+    "binary_threshold": (0.9, 0.85), "contour_threshold": (0.8, None),
+    "distance_threshold": (0.5, 0.0), "min_seed_size": 32,
+}  # fmt: skip
+TUTORIAL = {
+    "channels": (0, 1, None), "binary_threshold": (0.5, 0.5), "contour_threshold": (0.3, None),
+    "distance_threshold": None, "contour_ridge": True, "min_seed_size": 20,
+    "min_instance_size": 100, "connectivity": 6, "seed_connectivity": 18,
+}  # fmt: skip
+WATERSHED = {"channel": 2, "threshold": 0.5, "mask_threshold": 0.0, "min_seed_size": 32}
+# name: (targets, decoder, params)
+SETTINGS = {
+    "hydra-lv": (BOTH_SIDES, "contour_distance", HYDRA),
+    "tutorial": (TUTORIAL_TARGETS, "contour_distance", TUTORIAL),
+    "watershed": (BOTH_SIDES, "watershed", WATERSHED),
+}
+BLOCKS = (32, 64, 128)
 ARE_LIMIT = 0.005
-# (row name, block shape, halo, on a LocalCluster)
-SETTINGS = [
-    ("32^3 blocks, halo 8, threads", 32, 8, False),
-    ("32^3 blocks, halo 8, 2 workers", 32, 8, True),
-    ("64^3 blocks, halo 8, 2 workers", 64, 8, True),
-    ("128^3 blocks, halo 16, 2 workers", 128, 16, True),
-]
-
-
-def timed(fn: Any, repeats: int) -> tuple[float, float, Any]:
-    """Best time of ``repeats`` calls, the peak memory (MB) of the first, and a result."""
-    best, result = float("inf"), None
-
-    def once() -> None:
-        nonlocal best, result
-        start = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - start)
-
-    peak = peak_memory_mb(once)
-    for _ in range(max(0, repeats - 1)):
-        once()
-    return best, peak, result
+WORKER_IMPORTS = "import volseg.infer.decode_tasks, volseg.infer.seeded_tasks"
+OLD_INIT = WORKER_IMPORTS + ", volseg.infer.predict"
+STARTUP = (
+    "import resource, time; t = time.perf_counter(); {imports}; "
+    "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
+)
 
 
 def same_partition(a: np.ndarray, b: np.ndarray) -> bool:
@@ -79,78 +85,118 @@ def same_partition(a: np.ndarray, b: np.ndarray) -> bool:
     return pairs == len(np.unique(a[fg])) == len(np.unique(b[fg]))
 
 
+def startup(imports: str, repeats: int = 3) -> tuple[float, float]:
+    """Best import time (s) and resident set (MB) of a fresh process importing ``imports``."""
+    best = (float("inf"), 0.0)
+    for _ in range(repeats):
+        code = STARTUP.format(imports=imports)
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        if out.returncode:
+            sys.exit(out.stderr)
+        seconds, rss = (float(v) for v in out.stdout.split()[-2:])
+        best = min(best, (seconds, rss))
+    return best
+
+
+def startup_rows() -> list[Row]:
+    new_s, new_mb = startup(WORKER_IMPORTS)
+    old_s, old_mb = startup(OLD_INIT)
+    return [
+        Row(
+            name="decode worker start-up (imports)", volseg_s=new_s, reference_s=old_s,
+            reference="the same imports plus torch (old volseg.infer.__init__)",
+            peak_mb=new_mb, agree=f"RSS {new_mb:.0f} MB vs {old_mb:.0f} MB",
+            details={"rss_mb": new_mb, "reference_rss_mb": old_mb},
+        )
+    ]  # fmt: skip
+
+
+def worker_rss_mb(client: Any) -> float:
+    def peak() -> float:
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    return max(client.run(peak).values())
+
+
 def main(argv: list[str] | None = None) -> int:
     from distributed import Client, LocalCluster
 
     from volseg.data import make_targets
-    from volseg.decode import contour_distance
+    from volseg.decode import decode
     from volseg.infer.blockwise_decode import blockwise_decode
     from volseg.io import open_volume, write_volume
     from volseg.metrics import adapted_rand
 
     p = parser(__doc__.splitlines()[0])
-    p.set_defaults(repeats=1)
+    p.add_argument("--only", choices=sorted(SETTINGS), action="append")
+    p.add_argument("--blocks", type=int, action="append")
     args = p.parse_args(argv)
-    pin_mmap_threshold()
     if not NEUROPROOF.exists():
         sys.exit(f"benchmark data missing: {NEUROPROOF} (see DESIGN.md, 'Data').")
+    rows = startup_rows()
     gt_vol = open_volume(f"{NEUROPROOF}:labels")
-    maps = make_targets(gt_vol.numpy(), gt_vol.voxel_size, SPEC)
-    contour_distance(maps[:, :32, :32, :32], **PARAMS)  # compile outside the timings
-    t_whole, peak_whole, whole = timed(lambda: contour_distance(maps, **PARAMS), args.repeats)
-    rows: list[Row] = []
+    gt = gt_vol.numpy()
     cluster = LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
     )
     client = Client(cluster)
     try:
         with tempfile.TemporaryDirectory(prefix="volseg-bench-") as tmp:
-            path = Path(tmp) / "maps.zarr"
-            write_volume(path, maps, voxel_size=gt_vol.voxel_size, kind="maps", chunks=32, levels=1)
-            for name, block, halo, on_cluster in SETTINGS:
-                out = Path(tmp) / f"{block}-{halo}-{on_cluster}.zarr"
-
-                def run(block=block, halo=halo, on_cluster=on_cluster, out=out) -> Any:
-                    return blockwise_decode(
-                        path, out, params=PARAMS, block_shape=block, halo=halo,
-                        client=client if on_cluster else None, overwrite=True,
+            for name in args.only or SETTINGS:
+                targets, decoder, params = SETTINGS[name]
+                maps = make_targets(gt, gt_vol.voxel_size, targets)
+                decode(maps[:, :32, :32, :32], decoder, params)  # compile outside the timing
+                start = time.perf_counter()
+                whole = decode(maps, decoder, params)
+                t_whole = time.perf_counter() - start
+                path = Path(tmp) / f"{name}.zarr"
+                write_volume(path, maps, voxel_size=gt_vol.voxel_size, kind="maps", chunks=32,
+                             levels=1)  # fmt: skip
+                for block in args.blocks or BLOCKS:
+                    start = time.perf_counter()
+                    seg_vol = blockwise_decode(
+                        path, Path(tmp) / f"{name}-{block}.zarr", decoder=decoder,
+                        params=params, block_shape=block, client=client,
                     )  # fmt: skip
-
-                t, peak, seg_vol = timed(run, args.repeats)
-                seg = seg_vol.numpy()
-                are, precision, recall = adapted_rand(seg, whole)
-                identical = same_partition(seg, whole)
-                result = seg_vol.attrs["blockwise_result"]
-                rows.append(
-                    Row(
-                        name=name,
-                        volseg_s=t,
-                        reference_s=t_whole,
-                        reference="whole-volume contour_distance (in memory)",
-                        peak_mb=peak,
-                        agree=f"ARE {are:.1e}" + (", identical" if identical else ""),
-                        passed=are <= ARE_LIMIT,
-                        details={
-                            "are": are,
-                            "precision": precision,
-                            "recall": recall,
-                            "identical": identical,
-                            "instances": int(seg.max()),
-                            "whole_instances": int(whole.max()),
-                            **result,
-                        },
-                    )  # fmt: skip
-                )
+                    t = time.perf_counter() - start
+                    seg = seg_vol.numpy()
+                    are, precision, recall = adapted_rand(seg, whole)
+                    identical = same_partition(seg, whole)
+                    result = seg_vol.attrs["blockwise_result"]
+                    rows.append(
+                        Row(
+                            name=f"{name}: {block}^3 blocks, 2 workers",
+                            volseg_s=t,
+                            reference_s=t_whole,
+                            reference=f"whole-volume {decoder} (in memory)",
+                            peak_mb=worker_rss_mb(client),
+                            agree=f"ARE {are:.1e}" + (", identical" if identical else ""),
+                            passed=are <= ARE_LIMIT,
+                            details={
+                                "are": are,
+                                "precision": precision,
+                                "recall": recall,
+                                "identical": identical,
+                                "instances": int(seg.max()),
+                                "whole_instances": int(whole.max()),
+                                **result,
+                            },
+                        )  # fmt: skip
+                    )
+                    print(rows[-1].name, rows[-1].agree, f"{t:.1f} s", flush=True)
     finally:
         client.close()
         cluster.close()
     title = (
-        f"blockwise vs whole-volume decode, neuroproof 250^3 oracle maps, {int(whole.max())} "
-        f"instances; whole-volume peak {peak_whole:.0f} MB; best of {args.repeats}"
+        "blockwise vs whole-volume decode, neuroproof 250^3 oracle maps, default halo, "
+        "LocalCluster of 2 processes; worker start-up"
     )
     print_table(title, rows)
     if args.json is not None:
-        write_json(args.json, title, rows, {"params": PARAMS, "repeats": args.repeats})
+        settings = {k: {"decoder": d, "params": p} for k, (_, d, p) in SETTINGS.items()}
+        write_json(args.json, title, rows, {"settings": settings})
     failed = [r.name for r in rows if not r.passed]
     if failed:
         print(f"agreement check failed: {', '.join(failed)}")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from volseg.errors import VolsegError
-from volseg.infer.blocks import BlockGrid, as_shape, default_halo, relative
+from volseg.infer.blocks import BlockGrid, as_shape, cut_faces, default_halo, relative
 
 SHAPE = (10, 23, 17)
 
@@ -125,3 +125,18 @@ def test_blocks_outside_the_grid_are_refused(grid):
 
 def test_as_shape_accepts_an_int():
     assert as_shape(3, name="halo", low=0) == (3, 3, 3)
+
+
+def test_cut_faces_are_the_faces_inside_the_volume():
+    read = (slice(0, 8), slice(2, 30), slice(4, 30))
+    assert cut_faces(read, (8, 40, 30)) == ((False, False), (True, True), (True, False))
+
+
+def test_neighbours_are_the_26_around_a_block(grid):
+    centre = grid.block((1, 1, 1))
+    around = grid.neighbours(centre)
+    assert centre not in around
+    steps = [max(abs(a - b) for a, b in zip(o.index, centre.index, strict=True)) for o in around]
+    assert steps == [1] * 26
+    assert len(around) == 26
+    assert len(grid.neighbours(grid.block(0))) == 7

@@ -1,4 +1,4 @@
-"""Stitching: overlap counts, merge rules, union-find over provisional ids, global relabel."""
+"""Stitching: overlap counts, merge pairs, union-find over provisional ids, global relabel."""
 
 import math
 from collections import Counter
@@ -16,16 +16,10 @@ from volseg.infer.stitch import (
 )
 
 
-def reference_pairs(a, b, rule):
-    """Obviously-correct merge pairs by counting in Python."""
+def reference_pairs(a, b):
+    """Obviously-correct merge pairs: every pair of non-zero ids on a common voxel."""
     a, b = [int(v) for v in np.ravel(a)], [int(v) for v in np.ravel(b)]
-    both = Counter((x, y) for x, y in zip(a, b, strict=True) if x and y)
-    size_a, size_b = Counter(a), Counter(b)
-    out = []
-    for (x, y), n in sorted(both.items()):
-        if rule == "any" or 2 * n > size_a[x] or 2 * n > size_b[y]:
-            out.append((x, y))
-    return out
+    return sorted({(x, y) for x, y in zip(a, b, strict=True) if x and y})
 
 
 def reference_components(pairs, n_ids):
@@ -58,30 +52,19 @@ def test_overlap_counts_match_counting_by_hand():
     assert got == dict(expected)
 
 
-def test_majority_merges_a_split_segment_but_not_a_shared_rim():
-    # Block A split one body into 1 and 2 (its seed left the block); block B saw it whole (7).
-    # Bodies 3 (A) and 8 (B) are one body; A gave two of its rim voxels to its neighbour 1.
-    a = np.array([1, 1, 1, 2, 2, 1, 1, 3, 3, 3, 3, 3, 3])
-    b = np.array([7, 7, 7, 7, 7, 8, 8, 8, 8, 8, 8, 8, 8])
-    pairs = match_segments(a, b, rule="majority")
-    assert pairs.tolist() == [[1, 7], [2, 7], [3, 8]]
-    assert pairs.tolist() == [list(p) for p in reference_pairs(a, b, "majority")]
-
-
-def test_any_rule_merges_every_touching_pair():
+def test_every_touching_pair_is_merged():
     a = np.array([1, 1, 1, 2, 0, 3])
     b = np.array([5, 5, 6, 6, 6, 0])
-    assert match_segments(a, b, rule="any").tolist() == [[1, 5], [1, 6], [2, 6]]
+    assert match_segments(a, b).tolist() == [[1, 5], [1, 6], [2, 6]]
 
 
-@pytest.mark.parametrize("rule", ["majority", "any"])
-def test_match_segments_agrees_with_the_reference_on_random_labels(rule):
+def test_match_segments_agrees_with_the_reference_on_random_labels():
     rng = np.random.default_rng(1)
     for _ in range(20):
         a = rng.integers(0, 6, size=300).astype(np.uint32)
         b = np.where(rng.random(300) < 0.7, a + 10, rng.integers(0, 14, size=300)).astype(np.uint32)
-        got = [tuple(p) for p in match_segments(a, b, rule=rule).tolist()]
-        assert got == reference_pairs(a, b, rule)
+        got = [tuple(p) for p in match_segments(a, b).tolist()]
+        assert got == reference_pairs(a, b)
 
 
 def test_match_segments_handles_ids_up_to_the_uint32_limit():
@@ -94,8 +77,6 @@ def test_match_segments_handles_ids_up_to_the_uint32_limit():
 
 
 def test_match_segments_refuses_bad_input():
-    with pytest.raises(VolsegError, match="stitching rule must be one of"):
-        match_segments(np.ones(3), np.ones(3), rule="iou")
     with pytest.raises(VolsegError, match="overlap labels differ in shape"):
         match_segments(np.ones(3), np.ones(4))
 

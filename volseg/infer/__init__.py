@@ -2,27 +2,42 @@
 
 ``predict(cfg, checkpoint, image, out)`` writes the maps ``(c, z, y, x)`` of a volume;
 ``predict_array`` predicts an in-memory array; ``get_client`` makes a Dask client from
-``--cluster local:N`` / ``--scheduler ADDR``.
+``--cluster local:N`` / ``--scheduler ADDR``; ``blockwise_decode`` decodes maps block by
+block; ``segment`` runs predict + decode + evaluate into one OME-Zarr.
+
+The names are imported on first use (PEP 562), so that importing a submodule, as every
+blockwise decoding worker does when it unpickles its task, does not import torch: a decode
+worker then starts in about a tenth of the time and memory (``benchmarks/blockwise.py``).
 """
 
-from volseg.infer.cluster import get_client
-from volseg.infer.predict import predict
-from volseg.infer.sliding import SlidingSettings, predict_array, predict_streamed
-from volseg.infer.tta import TTA, View, make_tta
+from __future__ import annotations
 
-__all__ = [
-    "TTA",
-    "SlidingSettings",
-    "View",
-    "get_client",
-    "make_tta",
-    "predict",
-    "predict_array",
-    "predict_streamed",
-]
+import importlib
+from typing import Any
 
-# Blockwise decoding with stitching, and predict + decode + evaluate in one OME-Zarr.
-from volseg.infer.blockwise_decode import blockwise_decode  # noqa: E402
-from volseg.infer.segment import segment  # noqa: E402
+_HOME = {
+    "TTA": "volseg.infer.tta",
+    "View": "volseg.infer.tta",
+    "make_tta": "volseg.infer.tta",
+    "SlidingSettings": "volseg.infer.sliding",
+    "predict_array": "volseg.infer.sliding",
+    "predict_streamed": "volseg.infer.sliding",
+    "get_client": "volseg.infer.cluster",
+    "predict": "volseg.infer.predict",
+    "blockwise_decode": "volseg.infer.blockwise_decode",
+    "segment": "volseg.infer.segment",
+}
 
-__all__ += ["blockwise_decode", "segment"]
+__all__ = sorted(_HOME)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOME:
+        raise AttributeError(f"module 'volseg.infer' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_HOME[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_HOME])

@@ -45,6 +45,11 @@ def _intersect(a: Region, b: Region) -> Region | None:
     return out if all(s.start < s.stop for s in out) else None  # type: ignore[return-value]
 
 
+def cut_faces(read: Sequence[slice], shape: Sequence[int]) -> tuple[tuple[bool, bool], ...]:
+    """Which faces of a read region lie inside the volume (the region cuts the data there)."""
+    return tuple((r.start > 0, r.stop < n) for r, n in zip(read, shape, strict=True))
+
+
 def relative(region: Region, origin: Region) -> Region:
     """``region`` (volume coordinates) as slices into an array that holds ``origin``."""
     return tuple(
@@ -155,6 +160,15 @@ class BlockGrid:
             other = self.block(index)
             if other.id > block.id:
                 out.append(other)
+        return out
+
+    def neighbours(self, block: Block) -> list[Block]:
+        """The 26-neighbours of a block (fewer at the border of the volume)."""
+        out = []
+        for step in itertools.product((-1, 0, 1), repeat=3):
+            index = tuple(i + s for i, s in zip(block.index, step, strict=True))
+            if any(step) and all(0 <= i < g for i, g in zip(index, self.grid_shape, strict=True)):
+                out.append(self.block(index))
         return out
 
     def overlap(self, a: Block, b: Block, *, width: int | Sequence[int] = 1) -> list[Region]:

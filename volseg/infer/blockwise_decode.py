@@ -1,31 +1,27 @@
-"""Decode predicted maps block by block on Dask and stitch the blocks into one labelling.
+"""Decode predicted maps block by block on Dask into one labelling that equals the whole-volume
+decode (DESIGN.md, "Blockwise equals whole").
 
-Three rounds of one task per block (:class:`volseg.infer.blocks.BlockGrid` geometry):
+Two routes, both over :class:`volseg.infer.blocks.BlockGrid` (write regions tiling the
+volume, read regions = write region + ``halo``):
 
-1. **decode**: read the block's write region plus ``halo`` of the maps, run
-   :func:`volseg.decode.decode` on it (see :mod:`volseg.infer.block_decoder`) and keep the
-   block-local labels of the write region grown by one voxel (the seam). They go, with the
-   block's segment count, to a file inside the output node that is moved into place when
-   complete (:mod:`volseg.infer.decode_tasks`): the files present are the finished blocks,
-   which an interrupted run does not decode again when started again.
-2. **match**: compare each block with its 26-neighbours on the seam
-   (:meth:`~volseg.infer.blocks.BlockGrid.overlap`, rules in :mod:`volseg.infer.stitch`)
-   and count the voxels of each local id in the write region.
-3. **write**: map local ids through the stitched look-up table and write the write region
-   (whole chunks and shards) into the OME-Zarr labels node.
+* **Seeded decoders** (``contour_distance`` in watershed mode, ``watershed`` with threshold
+  seeds): seeds are labelled globally and each block floods from global seed ids, in rounds
+  that pass labels and flood levels across block faces until nothing changes; see
+  :mod:`volseg.infer.seeded_decode` for the rounds and the guarantee. Any halo from 1 voxel
+  to the block gives the same labels; a larger halo needs fewer rounds.
+* **Connected-components decoders** (``cc``, ``contour_distance`` in cc mode), exact:
+  1. *decode*: decode the block's read region, keep the labels of the write region grown by
+     one voxel (the seam);
+  2. *match*: merge components of 26-neighbours that share a seam voxel
+     (:mod:`volseg.infer.stitch`) and count each one's voxels in the write region;
+  3. *write*: map the block's ids through the stitched table into the labels node.
 
-``min_instance_size`` is applied after stitching to whole instances, never to block pieces.
-The scratch files are removed and the node flagged complete (:func:`volseg.io.is_complete`)
-only at the end, so a partial output never passes for a finished one.
-
-Halo. A block labels a voxel as the whole-volume decode does when the voxel's seed and its
-flood path lie inside the block's read region. The flood climbs from a seed to the rim of its
-instance, so the halo must exceed the seed-to-rim distance of instances crossing a face:
-a few voxels for seeds covering the instance interior (``distance_threshold=(0, 0)``), about
-half the instance radius for ``distance_threshold=(0.5, ...)``. Seeds cut by the read region
-can also fall below ``min_seed_size`` in one block only. Where a block lacks context, its
-labels on its own side of the seam are what is written: errors stay local, and matching on
-the seam alone keeps them from merging whole instances.
+Every round stores per-block results as files inside the output node that appear only when
+complete (:mod:`volseg.infer.decode_tasks`), so an interrupted run, started again with the
+same settings, skips the finished blocks. ``min_instance_size`` is applied to whole
+instances, never to block pieces. The scratch is removed and the node flagged complete
+(:func:`volseg.io.is_complete`) only at the end, so a partial output never passes for a
+finished one.
 """
 
 from __future__ import annotations
@@ -43,16 +39,17 @@ from typing import Any
 import numpy as np
 
 from volseg.errors import VolsegError
+from volseg.infer.block_flood import seeded_spec
 from volseg.infer.blocks import BlockGrid, default_halo
 from volseg.infer.decode_tasks import (
     SCRATCH,
     Job,
     decode_block,
-    match_block,
     run_tasks,
+    stitch_components,
     write_block,
 )
-from volseg.infer.stitch import final_ids, merge_components, output_dtype
+from volseg.infer.stitch import output_dtype
 from volseg.io import Volume, create_volume, is_complete, mark_complete, open_volume
 from volseg.io.blocks import default_chunks
 from volseg.io.paths import locate, locate_for_write
@@ -64,10 +61,9 @@ BLOCK_BYTES = 64 * 2**20  # maps read per block (without halo) when no block_sha
 
 
 def stitch_rule(decoder: str, params: Mapping[str, Any]) -> str:
-    """``"any"`` for connected-components decoders (exact), else ``"majority"``."""
-    if decoder == "cc" or (decoder == "contour_distance" and params.get("mode") == "cc"):
-        return "any"
-    return "majority"
+    """``"seeds"`` (global seeds, :mod:`volseg.infer.seeded_decode`) for seeded decoders,
+    ``"any"`` (components sharing a seam voxel, exact) for connected-components decoders."""
+    return "seeds" if seeded_spec(decoder, params) is not None else "any"
 
 
 def _plain(value: Any) -> Any:
@@ -91,11 +87,19 @@ def _canonical(path: str) -> str:
     return f"{target}:{loc.key}" if loc.key else str(target)
 
 
-def _check_decoder(decoder: str, params: Mapping[str, Any], n_channels: int) -> None:
+def _check_decoder(decoder: str, params: Mapping[str, Any], n_channels: int, path: str) -> None:
     """Fail before anything is written: unknown decoder or option, or a bad value."""
     from volseg.decode import decode
 
-    decode(np.zeros((n_channels, 4, 4, 4), dtype=np.float32), decoder, params)
+    try:
+        decode(np.zeros((n_channels, 4, 4, 4), dtype=np.float32), decoder, params)
+    except VolsegError as exc:
+        if "channel" not in str(exc):
+            raise
+        raise VolsegError(
+            f"{path} holds {n_channels} map channels, which decoder {decoder!r} with these "
+            f"options cannot read: {exc}"
+        ) from None
 
 
 def _check_maps(maps: Volume, path: str) -> None:
@@ -208,6 +212,7 @@ def blockwise_decode(
     overwrite: bool = False,
     chunks: int | Sequence[int] | None = None,
     shards: int | Sequence[int] | None = None,
+    max_rounds: int | None = None,
 ) -> Volume:
     """Decode maps block by block and stitch the blocks into one OME-Zarr label image.
 
@@ -224,6 +229,8 @@ def blockwise_decode(
         overwrite: replace an existing output (a finished or unfinished one).
         chunks: output chunk shape (default: divides ``block_shape``, about 64^3).
         shards: output shard shape (zarr v3), or None.
+        max_rounds: seeded decoders only: cap on the flood rounds (see
+            :func:`volseg.infer.seeded_decode.seeded_rounds`).
 
     Returns:
         The finished labels, opened lazily (uint32; uint64 for volumes of 2**32 voxels).
@@ -236,13 +243,22 @@ def blockwise_decode(
     maps = open_volume(maps_path, ndim=4)
     _check_maps(maps, maps_path)
     params = dict(params or {})
-    _check_decoder(decoder, params, maps.shape[0])
+    _check_decoder(decoder, params, maps.shape[0], maps_path)
+    spec = seeded_spec(decoder, params)
     min_size = int(params.pop("min_instance_size", 0) or 0)
     if block_shape is None:
         block_shape = _default_block(maps)
     if halo is None:
         halo = default_halo(maps.voxel_size)
     grid = BlockGrid.make(maps.spatial_shape, block_shape, halo)
+    big = [
+        h > b and n > b for h, b, n in zip(grid.halo, grid.block_shape, grid.shape, strict=True)
+    ]  # the halo reaches past the neighbouring blocks (one block on an axis: no neighbour)
+    if any(big):
+        raise VolsegError(
+            f"halo {grid.halo} is larger than block_shape {grid.block_shape}; use blocks at "
+            "least as large as the halo on every axis."
+        )
     rule = stitch_rule(decoder, params)
     signature = _plain({
         "maps": _canonical(maps_path),
@@ -256,40 +272,29 @@ def blockwise_decode(
         overwrite=overwrite,
     )  # fmt: skip
     job = Job(maps_path, store, node, grid, decoder, params, rule, uuid.uuid4().hex)
-    seconds: dict[str, float] = {}
+    if spec is not None:
+        from volseg.infer.seeded_decode import seeded_rounds
 
+        log.info("decoding %d blocks from global seeds (%s)", len(grid), "resumed" * resumed)
+        result = seeded_rounds(job, spec, max_rounds=max_rounds, client=client)
+        _finish(job, _plain(result))
+        return open_volume(out_path)
+    seconds: dict[str, float] = {}
     start = time.perf_counter()
     done = job.finished()
     todo = [i for i in range(len(grid)) if i not in done]
     log.info("decoding %d of %d blocks (%s)", len(todo), len(grid), "resumed" if resumed else "new")
     for i, n in zip(todo, run_tasks(decode_block, [(job, i) for i in todo], client), strict=True):
         done[i] = n
-    counts = np.array([done[i] for i in range(len(grid))], dtype=np.int64)
-    bases = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
     seconds["decode"] = time.perf_counter() - start
-
     start = time.perf_counter()
-    calls = [(job, i, bases, int(counts[i])) for i in range(len(grid))]
-    matched = run_tasks(match_block, calls, client)
-    n_ids = int(counts.sum())
-    sizes = np.zeros(n_ids + 1, dtype=np.int64)
-    for i, (_, block_counts) in enumerate(matched):
-        sizes[bases[i] + 1 : bases[i] + counts[i] + 1] = block_counts[1 : counts[i] + 1]
-    pairs = np.concatenate([p for p, _ in matched])
-    lut, n = final_ids(merge_components(pairs, n_ids), sizes, min_size=min_size)
+    tables, counts = stitch_components(job, done, stage="blocks", min_size=min_size, client=client)
     seconds["stitch"] = time.perf_counter() - start
-
     start = time.perf_counter()
-    tables = [
-        np.concatenate([[0], lut[bases[i] + 1 : bases[i] + counts[i] + 1]]).astype(lut.dtype)
-        for i in range(len(grid))
-    ]
     run_tasks(write_block, [(job, i, tables[i]) for i in range(len(grid))], client)
     seconds["write"] = time.perf_counter() - start
-    result = {
-        "instances": n, "blocks": len(grid), "blocks_decoded": len(todo),
-        "block_segments": n_ids, "merge_pairs": int(len(pairs)), "seconds": seconds,
-    }  # fmt: skip
+    result = {**counts, "blocks": len(grid), "blocks_decoded": len(todo), "seconds": seconds}
     _finish(job, _plain(result))
-    log.info("stitched %d block segments into %d instances", n_ids, n)
+    log.info("stitched %d block segments into %d instances", counts["block_segments"],
+             counts["instances"])  # fmt: skip
     return open_volume(out_path)

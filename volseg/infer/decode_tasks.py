@@ -50,28 +50,37 @@ class Job:
     def scratch_dir(self) -> Path:
         return Path(self.store).joinpath(*self.node.split("/"), SCRATCH)
 
-    def block_file(self, block_id: int) -> Path:
-        return self.scratch_dir / "blocks" / f"{block_id}{SUFFIX}"
+    def block_file(self, block_id: int, stage: str = "blocks") -> Path:
+        return self.scratch_dir / stage / f"{block_id}{SUFFIX}"
 
-    def save_labels(self, block_id: int, labels: np.ndarray, n_segments: int) -> None:
-        """Store a block's segment count and local labels (under a temporary name first)."""
+    def save_labels(
+        self, block_id: int, labels: np.ndarray, n_segments: int, stage: str = "blocks"
+    ) -> None:
+        """Store a block's segment count and labels of one round (under a temporary name
+        first, so a file present is a finished block). Integer labels are compressed;
+        the flood state (labels with float levels) is stored raw, as it is read often."""
 
         def write(tmp: str) -> None:
             buffer = io.BytesIO()
             np.save(buffer, labels, allow_pickle=False)
-            payload = zlib.compress(buffer.getbuffer(), 1)
+            payload = buffer.getbuffer()
+            if labels.dtype.names is None:
+                payload = zlib.compress(payload, 1)
             Path(tmp).write_bytes(int(n_segments).to_bytes(8, "little") + payload)
 
-        atomic_write(self.block_file(block_id), write)
+        atomic_write(self.block_file(block_id, stage), write)
 
-    def labels_of(self, block_id: int) -> np.ndarray:
-        """The stored local labels of a block's seam region (write region + 1 voxel)."""
-        data = zlib.decompress(self.block_file(block_id).read_bytes()[8:])
+    def labels_of(self, block_id: int, stage: str = "blocks") -> np.ndarray:
+        """The stored labels of a block (seam region: write region + 1 voxel, for the
+        rounds that stitch; write region for the seeded flood)."""
+        data = self.block_file(block_id, stage).read_bytes()[8:]
+        if not data.startswith(b"\x93NUMPY"):
+            data = zlib.decompress(data)
         return np.load(io.BytesIO(data), allow_pickle=False)
 
-    def finished(self) -> dict[int, int]:
-        """Segment count of every finished block, by block id."""
-        folder = self.scratch_dir / "blocks"
+    def finished(self, stage: str = "blocks") -> dict[int, int]:
+        """Stored count (segments; uncertain voxels for the flood) of every finished block."""
+        folder = self.scratch_dir / stage
         counts = {}
         for entry in os.scandir(folder) if folder.is_dir() else ():
             if entry.name.endswith(SUFFIX) and not entry.name.startswith("."):
@@ -88,15 +97,14 @@ def _maps(path: str, token: str) -> Volume:
 
 def decode_block(job: Job, block_id: int) -> int:
     """Round 1: decode one block with its halo; store its seam labels; return the count."""
-    from volseg.infer.block_decoder import cut_faces, decode_block_maps
+    from volseg.decode import decode
     from volseg.maps import dequantize
 
     block = job.grid.block(block_id)
     volume = _maps(job.maps, job.token)
     raw = np.asarray(volume.data[(slice(None), *block.read)])
     maps = dequantize(raw, volume.attrs, source=job.maps)
-    cut = cut_faces(block.read, job.grid.shape)
-    labels = decode_block_maps(maps, job.decoder, job.params, cut=cut)
+    labels = decode(maps, job.decoder, job.params)
     n = int(labels.max(initial=0))
     if n >= 2**32:
         raise VolsegError(f"block {block.index} has {n} segments; block-local ids need < 2**32.")
@@ -106,22 +114,22 @@ def decode_block(job: Job, block_id: int) -> int:
 
 
 def match_block(
-    job: Job, block_id: int, bases: np.ndarray, n_segments: int
+    job: Job, block_id: int, bases: np.ndarray, n_segments: int, stage: str = "blocks"
 ) -> tuple[np.ndarray, np.ndarray]:
     """Round 2: merge pairs (provisional global ids ``bases[block] + local``) with the forward
     neighbours, and the voxels of each local id ``0..n_segments`` in the write region."""
     grid = job.grid
     block = grid.block(block_id)
-    mine = job.labels_of(block_id)
+    mine = job.labels_of(block_id, stage)
     pairs = [np.zeros((0, 2), dtype=np.int64)]
     for other in grid.forward_neighbours(block):
         boxes = grid.overlap(block, other, width=1)
         if not boxes:
             continue
-        theirs = job.labels_of(other.id)
+        theirs = job.labels_of(other.id, stage)
         a = np.concatenate([mine[relative(box, block.seam)].ravel() for box in boxes])
         b = np.concatenate([theirs[relative(box, other.seam)].ravel() for box in boxes])
-        found = match_segments(a, b, rule=job.rule)
+        found = match_segments(a, b)
         pairs.append(found + np.array([bases[block.id], bases[other.id]], dtype=np.int64))
     inside = mine[relative(block.write, block.seam)]
     counts = np.bincount(inside.ravel(), minlength=n_segments + 1).astype(np.int64)
@@ -136,6 +144,36 @@ def write_block(job: Job, block_id: int, lut: np.ndarray) -> None:
     local = job.labels_of(block_id)[relative(block.write, block.seam)]
     array = zarr.open_array(job.store, path=f"{job.node}/s0" if job.node else "s0", mode="r+")
     array[block.write] = lut[local].astype(array.dtype, copy=False)
+
+
+def stitch_components(
+    job: Job, done: dict[int, int], *, stage: str, min_size: int, client: Any = None
+) -> tuple[list[np.ndarray], dict[str, int]]:
+    """Join the blocks' components (``done``: block id -> count, files of ``stage``) into
+    global ids 1..N, whole components under ``min_size`` voxels dropped.
+
+    Returns:
+        One look-up table per block (local id -> global id) and counts for the result record
+        (``instances``, ``block_segments``, ``merge_pairs``).
+    """
+    from volseg.infer.stitch import final_ids, merge_components
+
+    n_blocks = len(job.grid)
+    counts = np.array([done[i] for i in range(n_blocks)], dtype=np.int64)
+    bases = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    calls = [(job, i, bases, int(counts[i]), stage) for i in range(n_blocks)]
+    matched = run_tasks(match_block, calls, client)
+    n_ids = int(counts.sum())
+    sizes = np.zeros(n_ids + 1, dtype=np.int64)
+    for i, (_, block_counts) in enumerate(matched):
+        sizes[bases[i] + 1 : bases[i] + counts[i] + 1] = block_counts[1 : counts[i] + 1]
+    pairs = np.concatenate([p for p, _ in matched])
+    lut, n = final_ids(merge_components(pairs, n_ids), sizes, min_size=min_size)
+    tables = [
+        np.concatenate([[0], lut[bases[i] + 1 : bases[i] + counts[i] + 1]]).astype(lut.dtype)
+        for i in range(n_blocks)
+    ]
+    return tables, {"instances": n, "block_segments": n_ids, "merge_pairs": int(len(pairs))}
 
 
 def run_tasks(fn: Callable[..., Any], calls: Sequence[tuple], client: Any = None) -> list[Any]:

@@ -1,17 +1,13 @@
 """Stitch block-local labels into one global labelling.
 
-Every block is decoded with a halo, so two neighbouring blocks both label the seam between
-their write regions (the last voxel plane of one and the first of the other, see
-:meth:`volseg.infer.blocks.BlockGrid.overlap`). Segments are matched there:
-
-* ``"majority"`` (seeded-watershed decoders): merge ``a`` (block A) and ``b`` (block B) when
-  their common seam voxels are more than half of ``a``'s seam voxels, or more than half of
-  ``b``'s. A segment that one block split (its seed left the block's read region and came
-  back, so the block saw two seeds) lies mostly inside the other block's single segment and
-  is merged; two segments that share only a disputed rim are not.
-* ``"any"`` (connected-components decoders): merge on any common voxel. A component of a
-  block's read region is part of exactly one component of the volume, and two components
-  that touch across the seam share a seam voxel in both blocks' labels, so this is exact.
+Used for connected-components decoders (``cc``, ``contour_distance`` in cc mode) and for the
+seeds of the seeded decoders (:mod:`volseg.infer.seeded_decode`). Each block labels the
+components of its write region grown by one voxel (the seam, see
+:meth:`volseg.infer.blocks.BlockGrid.overlap`); components of two neighbouring blocks that
+share a voxel there are merged. A component of a block's region is part of exactly one
+component of the volume, and two components that touch across the seam share a seam voxel
+in both blocks' labels, so this is exact. (Segments of a seeded flood are never matched
+this way: a majority vote on seams chained whole neurons together, issue 13.)
 
 Block-local ids become provisional global ids ``base[block] + local``; the merges are
 connected components of a graph over those ids (``scipy.sparse.csgraph``, so no hand-written
@@ -30,8 +26,6 @@ from scipy.sparse.csgraph import connected_components
 from volseg.decode.postprocess import label_dtype
 from volseg.errors import VolsegError
 
-RULES = ("majority", "any")
-
 
 def overlap_counts(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Voxel counts of every (a id, b id) pair with both ids non-zero: ``(a_ids, b_ids, n)``."""
@@ -46,27 +40,17 @@ def overlap_counts(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return keys >> np.uint64(32), keys & np.uint64(2**32 - 1), counts
 
 
-def match_segments(a: np.ndarray, b: np.ndarray, *, rule: str = "majority") -> np.ndarray:
-    """Pairs ``(a id, b id)`` to merge, from two blocks' labels of the same voxels.
+def match_segments(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pairs ``(a id, b id)`` to merge: every pair of components sharing a voxel.
 
     Args:
         a: block A's labels on the overlap (any shape; 0 = background).
         b: block B's labels on the same voxels.
-        rule: ``"majority"`` or ``"any"`` (see the module docstring).
 
     Returns:
         int64 array of shape (k, 2), sorted.
     """
-    if rule not in RULES:
-        raise VolsegError(f"stitching rule must be one of {RULES}, got {rule!r}.")
-    a_ids, b_ids, n_ab = overlap_counts(a, b)
-    if rule == "majority" and n_ab.size:
-        ids_a, n_a = np.unique(a, return_counts=True)
-        ids_b, n_b = np.unique(b, return_counts=True)
-        size_a = n_a[np.searchsorted(ids_a, a_ids.astype(ids_a.dtype))]
-        size_b = n_b[np.searchsorted(ids_b, b_ids.astype(ids_b.dtype))]
-        keep = (2 * n_ab > size_a) | (2 * n_ab > size_b)
-        a_ids, b_ids = a_ids[keep], b_ids[keep]
+    a_ids, b_ids, _ = overlap_counts(a, b)
     return np.stack([a_ids, b_ids], axis=1).astype(np.int64).reshape(-1, 2)
 
 

@@ -1,0 +1,193 @@
+"""The block tasks of the exact route for seeded decoders (:mod:`volseg.infer.seeded_decode`).
+
+Like :mod:`volseg.infer.decode_tasks`, each task takes the picklable :class:`Job`, reads what
+it needs from disk and writes its result there (block files moved into place when complete,
+so an interrupted run keeps its finished blocks). Rounds:
+
+* :func:`seed_block` - connected components of the seed mask on the block's seam region,
+  stored per block (stage ``seeds``); matched across faces with the exact ``"any"`` rule.
+* :func:`write_seeds` - global seed ids of the write region into the scratch seed array.
+* :func:`flood_block` - the flood of the read region from the global seeds and the
+  neighbours' labels and levels on its cut faces (stage ``flood``), repeated while they
+  change, in waves of blocks that do not read each other's states.
+* :func:`tally_block` / :func:`write_final` - voxels per global id, then the final ids.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import cc3d
+import fastremap
+import numpy as np
+
+from volseg.atomic import atomic_write
+from volseg.infer.block_flood import SeededSpec, pieces, ring_flood
+from volseg.infer.blocks import Region, cut_faces, relative
+from volseg.infer.decode_tasks import Job, _maps
+
+SEEDS_ARRAY = "seeds.zarr"  # inside the scratch directory
+Box = tuple[tuple[int, int], ...]
+
+
+def read_maps(job: Job, region: Region) -> np.ndarray:
+    """Float maps of a region (uint8 maps dequantised as the whole-volume route does)."""
+    from volseg.maps import dequantize
+
+    volume = _maps(job.maps, job.token)
+    raw = np.asarray(volume.data[(slice(None), *region)])
+    return dequantize(raw, volume.attrs, source=job.maps)
+
+
+def seeds_path(job: Job) -> str:
+    return str(job.scratch_dir / SEEDS_ARRAY)
+
+
+def create_seeds(job: Job, n_seeds: int) -> None:
+    """The scratch array of global seed ids (one chunk per block, so writes never share)."""
+    import zarr
+
+    dtype = np.uint32 if n_seeds + 1 < 2**32 - 1 else np.uint64
+    zarr.create_array(
+        store=seeds_path(job), shape=job.grid.shape, chunks=job.grid.block_shape, dtype=dtype,
+        fill_value=0, overwrite=True,
+    )  # fmt: skip
+
+
+def seed_block(job: Job, spec: SeededSpec, block_id: int) -> int:
+    """Round 1: seed components of the seam region; store them; return their count."""
+    block = job.grid.block(block_id)
+    mask = pieces(read_maps(job, block.seam), spec, need_height=False).seed_mask
+    labels, n = cc3d.connected_components(
+        mask, connectivity=spec.seed_connectivity, return_N=True, out_dtype=np.uint32
+    )
+    job.save_labels(block_id, labels, int(n), stage="seeds")
+    return int(n)
+
+
+def write_seeds(job: Job, block_id: int, lut: np.ndarray) -> None:
+    """Round 2: the block's global seed ids (``lut[local]``) into the seed array."""
+    import zarr
+
+    block = job.grid.block(block_id)
+    local = job.labels_of(block_id, "seeds")[relative(block.write, block.seam)]
+    array = zarr.open_array(seeds_path(job), mode="r+")
+    array[block.write] = lut[local].astype(array.dtype, copy=False)
+
+
+def state_dtype(labels: np.dtype) -> np.dtype:
+    """A block's stored flood state: label and level of every write-region voxel."""
+    return np.dtype([("label", labels), ("level", np.float32)])
+
+
+def _outside(job: Job, block: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """Labels and levels over the block's read region from its neighbours' stored states
+    (the block's own write region is left empty: only the cut faces are used)."""
+    grid = job.grid
+    shape = block.read_shape
+    labels = levels = None
+    for other in grid.neighbours(block):
+        path = job.block_file(other.id, "flood")
+        if not path.is_file():
+            continue
+        state = job.labels_of(other.id, "flood")
+        box = tuple(
+            slice(max(r.start, w.start), min(r.stop, w.stop))
+            for r, w in zip(block.read, other.write, strict=True)
+        )
+        if any(b.start >= b.stop for b in box):
+            continue
+        if labels is None:
+            labels = np.zeros(shape, state.dtype["label"])
+            levels = np.full(shape, np.inf, np.float32)
+        part = state[relative(box, other.write)]
+        labels[relative(box, block.read)] = part["label"]
+        levels[relative(box, block.read)] = part["level"]
+    return None if labels is None else (labels, levels)
+
+
+def save_npy(path: Path, array: np.ndarray) -> None:
+    """``np.save`` under a temporary name, then moved into place."""
+
+    def write(tmp: str) -> None:
+        with open(tmp, "wb") as f:
+            np.save(f, array, allow_pickle=False)
+
+    atomic_write(path, write)
+
+
+def round_dir(job: Job, step: int) -> Path:
+    """Where the flood tasks of one wave leave their done-records."""
+    return job.scratch_dir / "flood" / f"wave{step}"
+
+
+def round_records(job: Job, step: int) -> dict[int, Box | None]:
+    """The blocks that finished a wave, with the box of what they changed (or None)."""
+    folder = round_dir(job, step)
+    out: dict[int, Box | None] = {}
+    for path in folder.glob("*.npy") if folder.is_dir() else ():
+        if path.name.startswith("."):
+            continue
+        box = np.load(path, allow_pickle=False).reshape(-1, 2)
+        out[int(path.stem)] = tuple((int(a), int(b)) for a, b in box) if box.size else None
+    return out
+
+
+def flood_block(
+    job: Job, spec: SeededSpec, block_id: int, step: int
+) -> tuple[tuple[int, int], ...] | None:
+    """Round 3 (repeated): flood the block's read region from the global seeds and from its
+    neighbours' stored states on its cut faces; store the write region's labels and levels,
+    and a done-record of the wave ``step``. Returns the box (volume coordinates, per axis
+    ``(start, stop)``) of the voxels that changed, or None."""
+    box = _flood(job, spec, block_id)
+    save_npy(round_dir(job, step) / f"{block_id}.npy", np.array(box or [], np.int64))
+    return box
+
+
+def _flood(job: Job, spec: SeededSpec, block_id: int) -> Box | None:
+    import zarr
+
+    grid = job.grid
+    block = grid.block(block_id)
+    p = pieces(read_maps(job, block.read), spec)
+    seeds = np.asarray(zarr.open_array(seeds_path(job), mode="r")[block.read])
+    labels, levels = ring_flood(
+        p.height, seeds, p.foreground, connectivity=spec.connectivity,
+        cut=cut_faces(block.read, grid.shape),
+        outside=_outside(job, block),
+    )  # fmt: skip
+    state = np.empty(tuple(s.stop - s.start for s in block.write), state_dtype(labels.dtype))
+    state["label"] = labels[block.inner]
+    state["level"] = levels[block.inner]
+    path = job.block_file(block_id, "flood")
+    diff = np.ones(state.shape, dtype=bool)
+    if path.is_file():
+        old = job.labels_of(block_id, "flood")
+        if old.dtype == state.dtype:
+            diff = old != state
+    if not diff.any():
+        return None
+    job.save_labels(block_id, state, 0, stage="flood")
+    box = []
+    for axis, w in enumerate(block.write):
+        hit = np.flatnonzero(diff.any(axis=tuple(a for a in range(3) if a != axis)))
+        box.append((w.start + int(hit[0]), w.start + int(hit[-1]) + 1))
+    return tuple(box)
+
+
+def tally_block(job: Job, block_id: int) -> tuple[np.ndarray, np.ndarray]:
+    """Round 4: the global seed ids in the block's write region and their voxel counts."""
+    labels = np.ascontiguousarray(job.labels_of(block_id, "flood")["label"])
+    return fastremap.unique(labels, return_counts=True)
+
+
+def write_final(job: Job, block_id: int, lut: Any) -> None:
+    """Round 5: the final ids (``lut[seed id]``) into the labels node."""
+    import zarr
+
+    block = job.grid.block(block_id)
+    labels = job.labels_of(block_id, "flood")["label"]
+    array = zarr.open_array(job.store, path=f"{job.node}/s0" if job.node else "s0", mode="r+")
+    array[block.write] = np.asarray(lut)[labels].astype(array.dtype, copy=False)
