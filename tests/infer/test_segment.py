@@ -133,3 +133,15 @@ def test_a_rerun_with_a_relative_image_path_resumes(setup, tmp_path, monkeypatch
     assert any(line.startswith("maps: kept") for line in lines), lines
     assert canonical(relative) == canonical(image_path)
     assert canonical("elsewhere.zarr") != canonical(image_path)
+
+
+def test_decode_settings_that_blockwise_refuses_fail_before_prediction(setup, tmp_path):
+    cfg, checkpoint, image_path, _, _ = setup
+    out = tmp_path / "seg.zarr"
+    with pytest.raises(VolsegError, match="is larger than block_shape"):
+        segment(cfg, checkpoint, image_path, out, block_shape=(8, 16, 16), halo=20,
+                say=lambda _: None)  # fmt: skip
+    h_minima = tiny_config("test.decoding=[{name: watershed, kwargs: {h: 0.1}}]")
+    with pytest.raises(VolsegError, match="h-minima depend on the whole volume"):
+        segment(h_minima, checkpoint, image_path, out, say=lambda _: None)
+    assert not (out / "maps").exists()

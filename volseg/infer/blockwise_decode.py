@@ -60,6 +60,34 @@ log = logging.getLogger(__name__)
 BLOCK_BYTES = 64 * 2**20  # maps read per block (without halo) when no block_shape is given
 
 
+def check_grid(
+    shape: Sequence[int],
+    voxel_size: Sequence[float],
+    block_shape: int | Sequence[int],
+    halo: int | Sequence[int] | None,
+) -> BlockGrid:
+    """The block grid of a blockwise decode; a halo reaching past the neighbouring blocks is
+    refused (callers such as ``segment`` check this before predicting anything)."""
+    if halo is None:
+        halo = default_halo(voxel_size)
+    grid = BlockGrid.make(shape, block_shape, halo)
+    big = [
+        h > b and n > b for h, b, n in zip(grid.halo, grid.block_shape, grid.shape, strict=True)
+    ]  # the halo reaches past the neighbouring blocks (one block on an axis: no neighbour)
+    if any(big):
+        raise VolsegError(
+            f"halo {grid.halo} is larger than block_shape {grid.block_shape}; use blocks at "
+            "least as large as the halo on every axis."
+        )
+    return grid
+
+
+def check_decoder(decoder: str, params: Mapping[str, Any], n_channels: int, path: str) -> None:
+    """Decoder settings a blockwise decode accepts, checked before any work."""
+    _check_decoder(decoder, dict(params), n_channels, path)
+    seeded_spec(decoder, dict(params))
+
+
 def stitch_rule(decoder: str, params: Mapping[str, Any]) -> str:
     """``"seeds"`` (global seeds, :mod:`volseg.infer.seeded_decode`) for seeded decoders,
     ``"any"`` (components sharing a seam voxel, exact) for connected-components decoders."""
@@ -248,17 +276,7 @@ def blockwise_decode(
     min_size = int(params.pop("min_instance_size", 0) or 0)
     if block_shape is None:
         block_shape = _default_block(maps)
-    if halo is None:
-        halo = default_halo(maps.voxel_size)
-    grid = BlockGrid.make(maps.spatial_shape, block_shape, halo)
-    big = [
-        h > b and n > b for h, b, n in zip(grid.halo, grid.block_shape, grid.shape, strict=True)
-    ]  # the halo reaches past the neighbouring blocks (one block on an axis: no neighbour)
-    if any(big):
-        raise VolsegError(
-            f"halo {grid.halo} is larger than block_shape {grid.block_shape}; use blocks at "
-            "least as large as the halo on every axis."
-        )
+    grid = check_grid(maps.spatial_shape, maps.voxel_size, block_shape, halo)
     rule = stitch_rule(decoder, params)
     signature = _plain({
         "maps": _canonical(maps_path),

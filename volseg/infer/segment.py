@@ -172,7 +172,7 @@ def segment(
             ``overwrite``; maps in ``out`` from another checkpoint.
     """
     from volseg.config import load
-    from volseg.infer.blockwise_decode import blockwise_decode
+    from volseg.infer.blockwise_decode import blockwise_decode, check_decoder, check_grid
     from volseg.infer.predict import open_image
     from volseg.io.guard import refuse_overlap
 
@@ -187,6 +187,9 @@ def segment(
     blocks = tuple(int(b) for b in (block_shape or cfg.inference.block_shape))
     if halo is None and cfg.inference.halo is not None:
         halo = tuple(int(h) for h in cfg.inference.halo)
+    # everything the decode will refuse is refused before the (long) prediction
+    check_grid(volume.spatial_shape, volume.voxel_size, blocks, halo)
+    check_decoder(name, params, int(cfg.model.out_channels), f"the model of {checkpoint}")
     _write_image(root, volume, say)
     maps_out = f"{root}:{MAPS_KEY}"
     _predict(cfg, checkpoint, str(image), maps_out, client=client, block_shape=blocks, say=say)
