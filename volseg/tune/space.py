@@ -42,13 +42,10 @@ def _is_whole(decoder: str, name: str) -> bool:
 def parameter_names(decoder: str = "contour_distance") -> list[str]:
     """The sweepable parameters of ``decoder``, as written in a space."""
     names = []
-    for name, p in _table(decoder).items():
+    for name in _table(decoder):
         if name in ("channels", "channel", "parallel", "levels"):
             continue  # which map, and how fast: not decoder settings to tune
-        if _is_pair(decoder, name):
-            names += [f"{name}.seed", f"{name}.fg"]
-        elif p.hint in (int, float, bool) or "choices" in p.rules or "float" in str(p.hint):
-            names.append(name)
+        names += [f"{name}.seed", f"{name}.fg"] if _is_pair(decoder, name) else [name]
     return names
 
 
