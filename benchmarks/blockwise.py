@@ -39,34 +39,10 @@ from typing import Any
 import numpy as np
 from _common import Row, parser, print_table, write_json
 
-DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
-NEUROPROOF = DATA / "neuroproof_training_sample2" / "volume.h5"
-BOTH_SIDES = [
-    {"name": "binary"},
-    {"name": "instance_boundary", "kwargs": {"edge_mode": "seg-all"}},
-    {"name": "instance_edt"},
-]
-TUTORIAL_TARGETS = [
-    {"name": "binary"},
-    {"name": "instance_boundary",
-     "kwargs": {"thickness": 1, "edge_mode": "seg-all", "mode_2d": False, "connectivity": 6}},
-]  # fmt: skip
-HYDRA = {
-    "binary_threshold": (0.9, 0.85), "contour_threshold": (0.8, None),
-    "distance_threshold": (0.5, 0.0), "min_seed_size": 32,
-}  # fmt: skip
-TUTORIAL = {
-    "channels": (0, 1, None), "binary_threshold": (0.5, 0.5), "contour_threshold": (0.3, None),
-    "distance_threshold": None, "contour_ridge": True, "min_seed_size": 20,
-    "min_instance_size": 100, "connectivity": 6, "seed_connectivity": 18,
-}  # fmt: skip
-WATERSHED = {"channel": 2, "threshold": 0.5, "mask_threshold": 0.0, "min_seed_size": 32}
-# name: (targets, decoder, params)
-SETTINGS = {
-    "hydra-lv": (BOTH_SIDES, "contour_distance", HYDRA),
-    "tutorial": (TUTORIAL_TARGETS, "contour_distance", TUTORIAL),
-    "watershed": (BOTH_SIDES, "watershed", WATERSHED),
-}
+# the settings live once, beside the tests that check them against the tutorial
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.infer.blockwise_cases import NEUROPROOF, SETTINGS  # noqa: E402
+
 BLOCKS = (32, 64, 128)
 ARE_LIMIT = 0.005
 WORKER_IMPORTS = "import volseg.infer.decode_tasks, volseg.infer.seeded_tasks"
