@@ -36,6 +36,21 @@ def _prefetch_rows(cell, i, rows):
 
 
 @njit(cache=True, nogil=True)
+def bucket_bounds(counts):
+    """Start of each level's bucket in one flat FIFO (an exclusive prefix sum of ``counts``),
+    as ``(head, tail)``: pop position and push position, equal while a bucket is empty."""
+    nlev = counts.size
+    head = np.empty(nlev, np.int64)
+    tail = np.empty(nlev, np.int64)
+    pos = 0
+    for level in range(nlev):
+        head[level] = pos
+        tail[level] = pos
+        pos += counts[level]
+    return head, tail
+
+
+@njit(cache=True, nogil=True)
 def flood_levels(cell, offsets, rows, seeds, seed_levels, counts, flag, fifo, now, ahead):
     """Label every voxel reachable from the seeds, in (value, age) order.
 
@@ -52,13 +67,7 @@ def flood_levels(cell, offsets, rows, seeds, seed_levels, counts, flag, fifo, no
         ahead: prefetch distance in pops.
     """
     nlev = counts.size
-    head = np.empty(nlev, np.int64)
-    tail = np.empty(nlev, np.int64)
-    pos = 0
-    for level in range(nlev):
-        head[level] = pos
-        tail[level] = pos
-        pos += counts[level]
+    head, tail = bucket_bounds(counts)
     nnb = offsets.size
     cur = nlev
     for s in range(seeds.size):

@@ -16,6 +16,8 @@ import numpy as np
 from numba import njit
 from scipy import ndimage as ndi
 
+from volseg.decode._bucket_kernel import bucket_bounds
+
 
 @njit(cache=True, nogil=True)
 def _flood(rank, source, mask, nbrs, nlev):  # pragma: no cover - compiled
@@ -29,15 +31,10 @@ def _flood(rank, source, mask, nbrs, nlev):  # pragma: no cover - compiled
     for i in range(n):
         if fg[i]:
             counts[flat[i]] += 1
-    head = np.empty(nlev, np.int64)
-    tail = np.empty(nlev, np.int64)
-    pos = 0
-    for level in range(nlev):
-        head[level] = pos
-        tail[level] = pos
-        pos += counts[level]
-    fifo = np.empty(max(pos, 1), np.int64)
-    now = np.empty(max(pos, 1), np.int64)
+    head, tail = bucket_bounds(counts)
+    total = counts.sum()
+    fifo = np.empty(max(total, 1), np.int64)
+    now = np.empty(max(total, 1), np.int64)
     cur = nlev
     for i in range(n):
         if src[i] and fg[i]:
