@@ -6,18 +6,9 @@ import time
 import numpy as np
 import pytest
 
-from tests.infer.predict_fixtures import (
-    CONFIG,
-    tiny_checkpoint,
-    tiny_config,
-    tiny_image,
-    write_image,
-)
+from tests.infer.predict_fixtures import CC, command_files
 from volseg.cli.main import main
-from volseg.decode.postprocess import connected_components
-from volseg.io import is_complete, open_volume, write_volume
-
-CC = "test.decoding=[{name: cc, kwargs: {threshold: 0.5, connectivity: 6}}]"
+from volseg.io import is_complete, open_volume
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:
@@ -30,13 +21,7 @@ def run(capsys, *args: str) -> tuple[int, str, str]:
 @pytest.fixture(name="files", scope="module")
 def files_fixture(tmp_path_factory):
     root = tmp_path_factory.mktemp("segment_cmd")
-    config = root / "tiny.yaml"
-    config.write_text(CONFIG)
-    checkpoint = tiny_checkpoint(root / "best.pt", tiny_config())
-    image = tiny_image()
-    write_volume(root / "gt.zarr", connected_components(image > 150, connectivity=6),
-                 voxel_size=(10.0, 5.0, 5.0), levels=1)  # fmt: skip
-    return root, str(config), str(checkpoint), write_image(root / "image.zarr", image)
+    return command_files(root, root / "best.pt")
 
 
 def test_segment_prints_the_decoder_source_and_the_scores(capsys, files, tmp_path):

@@ -5,19 +5,10 @@ import json
 import numpy as np
 import pytest
 
-from tests.infer.predict_fixtures import (
-    CONFIG,
-    tiny_checkpoint,
-    tiny_config,
-    tiny_image,
-    write_image,
-)
+from tests.infer.predict_fixtures import CC, command_files
 from volseg.cli.main import main
-from volseg.decode.postprocess import connected_components
-from volseg.io import open_volume, write_volume
+from volseg.io import open_volume
 from volseg.metrics.evaluate import evaluate_paths
-
-CC = "test.decoding=[{name: cc, kwargs: {threshold: 0.5, connectivity: 6}}]"
 
 
 def run(capsys, *args):
@@ -30,14 +21,7 @@ def run(capsys, *args):
 @pytest.fixture(name="files", scope="module")
 def files_fixture(tmp_path_factory):
     root = tmp_path_factory.mktemp("test_cmd")
-    config = root / "tiny.yaml"
-    config.write_text(CONFIG)
-    run_dir = root / "run"
-    checkpoint = tiny_checkpoint(run_dir / "checkpoints" / "best.pt", tiny_config())
-    image = tiny_image()
-    gt = connected_components(image > 150, connectivity=6)
-    write_volume(root / "gt.zarr", gt, voxel_size=(10.0, 5.0, 5.0), levels=1)
-    return root, str(config), str(checkpoint), write_image(root / "image.zarr", image)
+    return command_files(root, root / "run" / "checkpoints" / "best.pt")
 
 
 @pytest.mark.slow

@@ -52,3 +52,21 @@ def tiny_image(shape=(20, 50, 70), *, seed: int = 0) -> np.ndarray:
 def write_image(path: Path, image: np.ndarray, voxel_size=(10.0, 5.0, 5.0)) -> str:
     write_volume(path, image, voxel_size=voxel_size, chunks=(8, 32, 32), levels=1)
     return str(path)
+
+
+#: A ``cc`` decoder override for the command-line tests of segment and test.
+CC = "test.decoding=[{name: cc, kwargs: {threshold: 0.5, connectivity: 6}}]"
+
+
+def command_files(root: Path, checkpoint: Path) -> tuple[Path, str, str, str]:
+    """The tiny config, a checkpoint at ``checkpoint``, an image and its ground truth
+    (``root/gt.zarr``): ``(root, config, checkpoint, image)`` for the command-line tests."""
+    from volseg.decode.postprocess import connected_components
+
+    config = root / "tiny.yaml"
+    config.write_text(CONFIG)
+    tiny_checkpoint(checkpoint, tiny_config())
+    image = tiny_image()
+    write_volume(root / "gt.zarr", connected_components(image > 150, connectivity=6),
+                 voxel_size=(10.0, 5.0, 5.0), levels=1)  # fmt: skip
+    return root, str(config), str(checkpoint), write_image(root / "image.zarr", image)
