@@ -12,8 +12,9 @@ from tests.infer.predict_fixtures import tiny_checkpoint, tiny_config, tiny_imag
 from volseg.decode import decode
 from volseg.decode.postprocess import connected_components
 from volseg.errors import VolsegError
-from volseg.infer.segment import canonical, decoder_settings, metrics_path, segment
+from volseg.infer.segment import decoder_settings, metrics_path, segment
 from volseg.io import is_complete, open_volume, write_volume
+from volseg.io.guard import place
 from volseg.metrics.evaluate import evaluate_paths
 
 VOXEL = (10.0, 5.0, 5.0)
@@ -131,8 +132,8 @@ def test_a_rerun_with_a_relative_image_path_resumes(setup, tmp_path, monkeypatch
     lines = []
     segment(cfg, checkpoint, relative, out, say=lines.append)
     assert any(line.startswith("maps: kept") for line in lines), lines
-    assert canonical(relative) == canonical(image_path)
-    assert canonical("elsewhere.zarr") != canonical(image_path)
+    assert place(relative) == place(image_path)
+    assert place("elsewhere.zarr") != place(image_path)
 
 
 def test_decode_settings_that_blockwise_refuses_fail_before_prediction(setup, tmp_path):

@@ -11,7 +11,7 @@ from scipy import ndimage
 from tests.decode.oracle import ball_labels, oracle_maps
 from volseg.config import load
 from volseg.errors import VolsegError
-from volseg.io import write_volume
+from volseg.io import open_volume, write_volume
 from volseg.maps import describe
 from volseg.tune import sweep
 from volseg.tune.run import run_sweep
@@ -121,3 +121,14 @@ def test_flood_never_wins_on_synthetic_vesicles():
 
     _, gt, _ = vesicles(shape=(24, 96, 96), seed=1)
     _assert_flood_never_wins(gt.astype(np.uint32), min_size=10)
+
+
+def test_sweep_files_go_beside_a_store_never_inside_it(tmp_path):
+    pred, gt = _files(tmp_path, 3)
+    maps = open_volume(pred)
+    store = tmp_path / "seg.zarr"
+    write_volume(f"{store}:maps", maps.numpy(), voxel_size=(8, 8, 8), kind="maps",
+                 attrs=dict(maps.attrs))  # fmt: skip
+    files = run_sweep(f"{store}/maps", gt=gt, say=lambda _: None)
+    assert files.csv.parent == files.thresholds.parent == tmp_path
+    assert not list(store.rglob("sweep.csv"))

@@ -24,6 +24,7 @@ from typing import Any
 
 from volseg.errors import VolsegError
 from volseg.io import is_complete, open_volume
+from volseg.io.guard import place
 from volseg.io.paths import locate_for_write
 from volseg.io.zarr_layout import node_type
 
@@ -42,19 +43,6 @@ def decoder_settings(cfg: Any, checkpoint: str | os.PathLike) -> tuple[str, dict
         what=f"the model of {checkpoint} (model.out_channels)",
     )  # fmt: skip
     return chosen.name, chosen.params, chosen.source
-
-
-def canonical(spec: Any) -> Any:
-    """A volume path compared by meaning: ``(format, resolved container, key)``, so a relative
-    and an absolute spelling of the same image resume the same run."""
-    if not isinstance(spec, str | os.PathLike):
-        return spec
-    try:
-        loc = locate_for_write(spec)
-    except VolsegError:
-        return str(spec)
-    target = Path(loc.target).resolve() if isinstance(loc.target, Path) else loc.target
-    return (loc.fmt, str(target), (loc.key or "").strip("/"))
 
 
 def metrics_path(out: str | os.PathLike) -> Path:
@@ -122,7 +110,7 @@ def _predict(cfg: Any, checkpoint: Any, image: Any, maps_out: str, *, client: An
         recorded = maps.attrs.get("prediction") or {}
         wanted = {"checkpoint": str(Path(checkpoint).resolve()), "image": str(image)}
         for key, value in wanted.items():
-            if canonical(recorded.get(key)) != canonical(value):
+            if place(recorded.get(key)) != place(value):  # by meaning, not by spelling
                 raise VolsegError(
                     f"{maps_out} holds maps of {key} {recorded.get(key)}, not {value}; pass "
                     "--overwrite to predict again."

@@ -49,7 +49,10 @@ def volumes_to_test(cfg: Any) -> list[tuple[str, str | None, str | None]]:
 
 
 def _name(image: str, used: set[str]) -> str:
-    stem = Path(image.split(".h5:")[0].split(".zarr")[0].split(":")[0]).name or "volume"
+    from volseg.io.guard import place
+
+    where = place(image)
+    stem = (where.path.stem if where is not None else "") or "volume"
     name, i = stem, 1
     while name in used:
         i += 1

@@ -15,7 +15,7 @@ import numpy as np
 import yaml
 
 from volseg.errors import VolsegError
-from volseg.tune.settings import config_settings, thresholds_dir, write_thresholds
+from volseg.tune.settings import config_settings, maps_folder, thresholds_dir, write_thresholds
 from volseg.tune.sweep import SweepResult, sweep
 
 OPTION_KEYS = ("method", "num_samples", "metric", "workers", "decoder")
@@ -134,7 +134,7 @@ def run_sweep(
     result = sweep(maps, gt_arr, params, decoder=name, mask=mask_arr, base_params=base,
                    metric=metric, min_size=min_size, workers=workers, **options)  # fmt: skip
     say(f"metric: {result.metric} ({result.metric_reason})")
-    target = Path(out_dir) if out_dir else Path(pred.split(":")[0]).resolve().parent
+    target = Path(out_dir) if out_dir else maps_folder(pred)
     target.mkdir(parents=True, exist_ok=True)
     from volseg.tune.report import heatmap, write_csv
 

@@ -25,6 +25,7 @@ from typing import Any
 
 from volseg.atomic import atomic_write_text
 from volseg.errors import VolsegError
+from volseg.io.guard import place
 
 THRESHOLDS_NAME = "thresholds.json"
 PAIR_OPTIONS = ("binary_threshold", "contour_threshold", "distance_threshold")
@@ -44,12 +45,10 @@ def _plain(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
 
 
-def _store_path(path: str | os.PathLike) -> str:
-    text = str(path)
-    head, sep, key = text.partition(".h5:")
-    if sep:
-        return f"{Path(head + '.h5').resolve()}:{key}"
-    return str(Path(text).resolve())
+def maps_folder(maps_path: str) -> Path:
+    """The folder holding the maps' container (the working directory for a URL)."""
+    where = place(maps_path)
+    return where.path.parent if where is not None else Path.cwd()
 
 
 def thresholds_dir(maps_path: str, maps_attrs: Mapping[str, Any]) -> Path:
@@ -58,7 +57,7 @@ def thresholds_dir(maps_path: str, maps_attrs: Mapping[str, Any]) -> Path:
     checkpoint = maps_attrs.get("checkpoint")
     if checkpoint and Path(checkpoint).parent.is_dir():
         return Path(checkpoint).resolve().parent
-    return Path(maps_path.split(".h5:")[0].split(":")[0]).resolve().parent
+    return maps_folder(maps_path)
 
 
 def write_thresholds(
@@ -155,9 +154,7 @@ def _tuned_candidates(maps_path: str | None, checkpoint: str | None) -> list[Pat
     if checkpoint:
         found.append(Path(checkpoint).resolve().parent / THRESHOLDS_NAME)
     if maps_path:
-        found.append(
-            Path(maps_path.split(".h5:")[0].split(":")[0]).resolve().parent / THRESHOLDS_NAME
-        )
+        found.append(maps_folder(maps_path) / THRESHOLDS_NAME)
     return found
 
 
@@ -211,7 +208,7 @@ def resolve(
     if chosen is None:
         chosen = DecoderSettings(decoder or "contour_distance", {}, "decoder defaults")
     tuned_path = chosen.tuned_on.get("path")
-    if tuned_path and maps_path and _store_path(tuned_path) != _store_path(maps_path):
+    if tuned_path and maps_path and place(tuned_path) != place(maps_path):
         warn(f"note: decoder settings from {chosen.source} were tuned on {tuned_path}, "
              f"not on {maps_path}.")  # fmt: skip
     elif tuned_path and not maps_path:
