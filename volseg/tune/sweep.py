@@ -24,7 +24,6 @@ from volseg.decode.postprocess import remove_small
 from volseg.errors import VolsegError
 from volseg.metrics import contingency
 from volseg.metrics.objectives import (
-    OBJECTIVES,
     all_scores,
     check_objective,
     default_objective,
@@ -162,19 +161,18 @@ def sweep(
     workers = workers or os.cpu_count() or 1
     flooded, work = decode_groups(maps, decoder, [params[i] for i in live], workers=workers)
 
-    def score(i: int) -> dict[str, Any]:
-        labels = remove_small(flooded[group_key(params[i])], min_size=int(params[i].get(POST, 0)))
-        table = contingency(labels, gt, mask=mask)
+    def score(key: tuple[tuple, int]) -> dict[str, Any]:
+        group, size = key
+        table = contingency(remove_small(flooded[group], min_size=size), gt, mask=mask)
         return {**all_scores(table, min_size=min_size), "degenerate": is_degenerate(table)}
 
     rows: list[dict[str, Any]] = [{**s} for s in settings]
-    cache: dict[tuple, dict[str, Any]] = {}
     keys = {i: (group_key(params[i]), int(params[i].get(POST, 0))) for i in live}
-    todo = {keys[i]: i for i in live}
+    todo = list(dict.fromkeys(keys.values()))  # each (decode, size filter) scored once
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        cache = dict(zip(todo, pool.map(score, todo.values()), strict=True))
+        scores = dict(zip(todo, pool.map(score, todo), strict=True))
     for i in live:
-        rows[i].update(cache[keys[i]], skipped="")
+        rows[i].update(scores[keys[i]], skipped="")
     for i, why in skipped.items():
         rows[i]["skipped"] = why
     fair = [i for i in live if not rows[i]["degenerate"]]
@@ -195,6 +193,3 @@ def sweep(
         seconds=time.perf_counter() - start,
         work={"settings": len(params), "skipped": len(skipped), "scored": len(todo), **work},
     )
-
-
-__all__ = ["OBJECTIVES", "SweepResult", "is_degenerate", "sweep"]
