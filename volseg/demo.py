@@ -123,7 +123,7 @@ def run(out: str | Path, *, minutes: float = 5.0, seed: int = 0) -> dict[str, An
     maps = predict_region(cfg, run_dir / "checkpoints" / "best.pt", image, voxel_size, out)
     timings["predict"] = time.perf_counter() - t
     console.print(f"3. predicted the held-out z-range {region.z} -> {out / 'predictions.zarr'}")
-    return finish(out, plan, run_dir, maps, gt, image, voxel_size, timings)
+    return finish(out, plan, cfg, run_dir, maps, gt, image, voxel_size, timings)
 
 
 def held_out(split, region) -> tuple[np.ndarray, np.ndarray, tuple]:
@@ -153,16 +153,15 @@ def predict_region(cfg, checkpoint: Path, image: np.ndarray, voxel_size, out: Pa
     return dequantize(np.asarray(pred.data[...]), pred.attrs)
 
 
-def finish(out, plan, run_dir, maps, gt, image, voxel_size, timings) -> dict[str, Any]:
+def finish(out, plan, cfg, run_dir, maps, gt, image, voxel_size, timings) -> dict[str, Any]:
     """Sweep on the first half of the held-out range, decode, score the second half, report."""
-    from volseg.config import load
     from volseg.decode.registry import decode
     from volseg.io import write_volume
     from volseg.metrics.evaluate import evaluate_arrays
     from volseg.report import overlay_figure, write_report
     from volseg.tune import heatmap, sweep, write_csv, write_thresholds
 
-    ev = load(plan.config, plan.overrides).test.evaluation
+    ev = cfg.test.evaluation
     min_size, ious = int(ev.min_instance_size), tuple(float(t) for t in ev.iou_thresholds)
     half = gt.shape[0] // 2
     base: dict[str, Any] = {"channels": plan.channels}

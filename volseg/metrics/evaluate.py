@@ -50,7 +50,7 @@ def check_groups(metrics: Sequence[str]) -> tuple[str, ...]:
 def check_instances(metrics: Sequence[str], dtype: np.dtype, path: str) -> None:
     """Instance metrics need integer labels: refuse a boolean (semantic) mask or a float map."""
     wanted = [m for m in metrics if m in INSTANCE_GROUPS]
-    if wanted and np.dtype(dtype).kind != "u" and np.dtype(dtype).kind != "i":
+    if wanted and np.dtype(dtype).kind not in "ui":
         kind = "a semantic (boolean) mask" if np.dtype(dtype) == bool else f"{dtype} values"
         raise VolsegError(
             f"metric `{wanted[0]}` needs instance labels, but {path} holds {kind}; decode the "
