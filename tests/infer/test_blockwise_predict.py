@@ -83,7 +83,7 @@ def test_an_interrupted_run_resumes_only_the_missing_blocks(client, setup, tmp_p
     set_complete(out, "", False)
     with caplog.at_level(logging.INFO, logger="volseg.infer.predict"):
         again = predict(cfg, ckpt, path, out, client=client, block_shape=(8, 32, 32))
-    assert "2 blocks computed (resumed)" in caplog.text
+    assert "prediction blocks: 2 computed, 16 reused" in caplog.text
     np.testing.assert_array_equal(again.numpy(), first)
     assert is_complete(out)
 
@@ -199,7 +199,7 @@ def test_inference_tasks_ask_for_a_gpu_when_on_cuda(tmp_path, monkeypatch):
     plan = make_plan(cfg, checkpoint=ckpt, ckpt_model=cfg.model, model=model, volume=volume,
                      image=name, device="cpu")  # fmt: skip
     out = tmp_path / "p.zarr"
-    prepare_output(out, plan, chunks=(8, 32, 32), offset=(0, 0, 0), resume=False, overwrite=False)
+    prepare_output(out, plan, chunks=(8, 32, 32), offset=(0, 0, 0), overwrite=False)
     fake = FakeClient(True, {"GPU": 1})
     run_blockwise(fake, plan, out, block_shape=(8, 32, 32))
     assert fake.mapped[0]["resources"] is None

@@ -228,6 +228,19 @@ def _finish(job: Job, result: dict[str, Any]) -> None:
     mark_complete(job.store, job.node or None)
 
 
+def reuse_line(result: Mapping[str, Any]) -> str:
+    """How much of a blockwise decode ran and how much an interrupted run had finished."""
+    blocks = int(result["blocks"])
+    if "seeds_decoded" in result:  # seeded route: seed blocks, then flood tasks
+        seeds = int(result["seeds_decoded"])
+        return (
+            f"decode blocks: {seeds} computed, {blocks - seeds} reused; flood tasks: "
+            f"{int(result['blocks_decoded'])} run, {int(result['floods_reused'])} reused"
+        )
+    computed = int(result["blocks_decoded"])
+    return f"decode blocks: {computed} computed, {blocks - computed} reused"
+
+
 def blockwise_decode(
     maps_path: str | Path,
     out_path: str | Path,

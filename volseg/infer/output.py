@@ -2,8 +2,9 @@
 
 The node is made by ``volseg.io.create_volume`` (flagged incomplete) and flagged complete only
 when every voxel is written, so a crashed run never looks finished. A finished output is
-replaced only with ``overwrite``; an unfinished one is resumed only by a blockwise run whose
-settings match those recorded in its attributes (``prediction``), else refused.
+replaced only with ``overwrite``; an unfinished one is resumed (by a run of the same kind,
+in-process or blockwise) only when its settings match those recorded in its attributes
+(``prediction``), else refused.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from volseg.io.volume import Volume
 from volseg.io.zarr_layout import node_type
 
 DONE = "volseg_done"
+NETMAPS = "volseg_netmaps"
 
 
 def output_chunks(
@@ -87,7 +89,6 @@ def prepare_output(
     *,
     chunks: tuple[int, int, int],
     offset: Sequence[float],
-    resume: bool,
     overwrite: bool,
 ) -> bool:
     """Create the maps node, or check an unfinished one for resuming; returns ``resumed``.
@@ -99,11 +100,6 @@ def prepare_output(
     if node_exists(out) and not overwrite:
         if is_complete(out):
             raise VolsegError(f"{out} already holds finished maps; pass overwrite to replace them.")
-        if not resume:
-            raise VolsegError(
-                f"{out} holds an unfinished prediction; resume it with a blockwise run (a Dask "
-                "cluster) or pass overwrite to start again."
-            )
         _check_resumable(out, plan, chunks)
         return True
     try:
@@ -151,23 +147,63 @@ def writable_array(out: Any) -> Any:
     return group["s0"]
 
 
-def done_array(out: Any, counts: Sequence[int]) -> Any:
-    """The per-block completion markers (``uint8``, one chunk per block) of the maps node."""
+def done_array(out: Any, counts: Sequence[int], *, unit: str = "blocks") -> Any:
+    """The per-block completion markers (``uint8``, one chunk per block) of the maps node.
+
+    ``unit`` names what a marker stands for: ``blocks`` (output blocks of a Dask run) or
+    ``windows`` (blocks of whole windows of an in-process run); markers of one cannot resume
+    the other.
+    """
     import zarr
 
     loc = locate_for_write(out)
     group = zarr.open_group(str(loc.target), path=loc.key or "", mode="r+")
     if DONE in group:
         markers = group[DONE]
+        recorded = markers.attrs.get("unit", "blocks")
+        if recorded != unit:
+            started = "a blockwise (Dask) run" if recorded == "blocks" else "an in-process run"
+            raise VolsegError(
+                f"{out} was started by {started}; resume it the same way (with or without "
+                "--cluster/--scheduler) or pass overwrite."
+            )
         if tuple(markers.shape) != tuple(counts):
             raise VolsegError(
                 f"{out} records {list(markers.shape)} blocks, not {list(counts)}; use the same "
                 "block shape or pass overwrite."
             )
         return markers
-    return group.create_array(
+    markers = group.create_array(
         DONE, shape=tuple(counts), chunks=(1,) * len(counts), dtype="uint8", fill_value=0
     )
+    markers.attrs["unit"] = unit
+    return markers
+
+
+def netmaps_array(out: Any, plan: PredictionPlan) -> Any:
+    """The float32 network-grid maps of a rescaled in-process prediction, kept in the maps
+    node (so a resumed run finds them) until they are resampled; made when absent."""
+    import zarr
+
+    loc = locate_for_write(out)
+    group = zarr.open_group(str(loc.target), path=loc.key or "", mode="r+")
+    shape = (plan.out_channels, *plan.rescale.net_shape)
+    if NETMAPS in group and tuple(group[NETMAPS].shape) == shape:
+        return group[NETMAPS]
+    return group.create_array(
+        NETMAPS, shape=shape, dtype="float32", fill_value=0.0, overwrite=True,
+        chunks=(shape[0], *(min(64, n) for n in shape[1:])),
+    )  # fmt: skip
+
+
+def drop_netmaps(out: Any) -> None:
+    """Delete the network-grid maps once the data-grid maps are written."""
+    import zarr
+
+    loc = locate_for_write(out)
+    group = zarr.open_group(str(loc.target), path=loc.key or "", mode="r+")
+    if NETMAPS in group:
+        del group[NETMAPS]
 
 
 def block_counts(shape: Sequence[int], block_shape: Sequence[int]) -> tuple[int, ...]:

@@ -89,16 +89,22 @@ def _check_gt(gt: str | None, mask: str | None, image: Any) -> None:
 
 def _write_image(root: Path, image: Any, say: Callable[[str], None]) -> None:
     from volseg.io import write_volume
+    from volseg.io.guard import check_replaceable
 
     if is_complete(root):
         say(f"image: kept {root}")
-    elif root.exists():
+        return
+    if root.exists() and any((root / key).exists() for key in (MAPS_KEY, "labels")):
         say("image: not copied (the store was made without it)")
-    elif image.ndim != 3:
+        return
+    if image.ndim != 3:
         say(f"image: not copied ({image.ndim}D; only (z, y, x) images go to the store root)")
-    else:
-        write_volume(root, image, kind="image")
-        say(f"image: copied to {root}")
+        return
+    if root.exists():  # a copy that was interrupted: start it again
+        check_replaceable(root)
+        shutil.rmtree(root)
+    write_volume(root, image, kind="image")
+    say(f"image: copied to {root}")
 
 
 def _predict(cfg: Any, checkpoint: Any, image: Any, maps_out: str, *, client: Any,
@@ -117,7 +123,9 @@ def _predict(cfg: Any, checkpoint: Any, image: Any, maps_out: str, *, client: An
                 )
         say(f"maps: kept {maps_out}")
         return maps
-    maps = predict(cfg, checkpoint, image, maps_out, client=client, block_shape=block_shape)
+    maps = predict(
+        cfg, checkpoint, image, maps_out, client=client, block_shape=block_shape, say=say
+    )
     say(f"maps: {maps.dtype} {maps.shape} -> {maps_out}")
     return maps
 
@@ -160,7 +168,12 @@ def segment(
             ``overwrite``; maps in ``out`` from another checkpoint.
     """
     from volseg.config import load
-    from volseg.infer.blockwise_decode import blockwise_decode, check_decoder, check_grid
+    from volseg.infer.blockwise_decode import (
+        blockwise_decode,
+        check_decoder,
+        check_grid,
+        reuse_line,
+    )
     from volseg.infer.predict import open_image
     from volseg.io.guard import refuse_overlap
 
@@ -187,6 +200,7 @@ def segment(
         halo=halo, client=client,
     )  # fmt: skip
     n = int(labels.attrs["blockwise_result"]["instances"])
+    say(reuse_line(labels.attrs["blockwise_result"]))
     say(f"labels: {n} instances -> {root}:{LABELS_KEY}")
     summary: dict[str, Any] = {
         "out": str(root), "maps": maps_out, "labels": f"{root}:{LABELS_KEY}", "decoder": name,

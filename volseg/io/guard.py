@@ -24,8 +24,9 @@ from typing import Any
 
 from volseg.errors import VolsegError
 
-# the arrays volseg puts in a node: pyramid levels and per-block completion markers
-_VOLSEG_ARRAY = re.compile(r"s\d+|volseg_done")
+# the arrays volseg puts in a node: pyramid levels, per-block completion markers and the
+# network-grid maps a rescaled prediction keeps until it finishes
+_VOLSEG_ARRAY = re.compile(r"s\d+|volseg_done|volseg_netmaps")
 
 
 @dataclass(frozen=True)
