@@ -135,11 +135,22 @@ def test_fit_killed_anywhere_then_resumed_gives_the_same_weights(tmp_path):
     assert digest(volume) == before
 
 
+# Settings that find about 27 instances in the tiny network's maps of the tiny image (its
+# binary map lies in 0.17-0.49), so the seeded route's seeds, floods and size filter all work.
+SEEDED = """
+test:
+  decoding:
+    - name: contour_distance
+      kwargs: {binary_threshold: [0.42, 0.38], contour_threshold: [0.65, null],
+               distance_threshold: [0.2, null], min_seed_size: 8}
+"""
+
+
 def segment_files(tmp: Path) -> tuple[Path, str, str]:
     """The tiny config, its checkpoint and the image, for the ``segment`` and blockwise
     ``decode`` kill tests."""
     config = tmp / "cfg.yaml"
-    config.write_text(CONFIG)
+    config.write_text(CONFIG + SEEDED)
     ckpt = tiny_checkpoint(tmp / "model.pt", tiny_config())
     image = write_volume(tmp / "raw.zarr", tiny_image((20, 64, 64)), voxel_size=(10, 5, 5),
                          chunks=(8, 32, 32), levels=1)  # fmt: skip
@@ -184,7 +195,7 @@ def test_blockwise_decode_killed_anywhere_then_rerun_gives_the_same_labels(tmp_p
 
     config, ckpt, image = segment_files(tmp_path)
     maps = tmp_path / "pred.zarr"
-    predict(tiny_config(), ckpt, image, maps)
+    predict(tiny_config(), ckpt, image, maps)  # no thresholds.json: the config's decoder
     before = digest(maps)
 
     def args(out: Path) -> list[str]:

@@ -1,4 +1,5 @@
 import json
+import re
 
 import h5py
 import numpy as np
@@ -194,3 +195,37 @@ def test_outputs_never_overlap_the_inputs(case, tmp_path, capsys):
         code, _, err = run(["decode", str(pred), *args], capsys)
         assert code == 2 and "never writes into its own input" in err, err
     assert sorted(p.name for p in pred.rglob("*")) == before
+
+
+def test_blockwise_decode_equals_the_whole_decode_and_resumes(case, tmp_path, capsys):
+    _, pred, _, _ = case
+    settings = ["--binary-threshold", "0.9,0.85", "--distance-threshold", "0.5,0",
+                "--min-seed-size", "4"]  # fmt: skip
+    whole = tmp_path / "whole.zarr"
+    assert run(["decode", str(pred), "--out", str(whole), *settings], capsys)[0] == 0
+    blocks = tmp_path / "blocks.zarr"
+    args = ["decode", str(pred), "--out", str(blocks), *settings, "--block-shape", "8,16,16",
+            "--halo", "4,8,8"]  # fmt: skip
+    code, stdout, _ = run(args, capsys)
+    assert code == 0
+    assert re.search(r"decode blocks: (\d+) computed, 0 reused", stdout)
+    np.testing.assert_array_equal(open_volume(blocks).numpy(), open_volume(whole).numpy())
+    code, _, err = run(args, capsys)  # finished: not done again
+    assert code == 2 and "--overwrite" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--block-shape", "8,16,16", "--halo", "9,8,8"], "halo"),
+        (["--block-shape", "8,16"], "--block-shape must be three integers"),
+        (["--block-shape", "8,16,16", "--channels", "0,1,5"], "channel"),
+    ],
+)
+def test_bad_blockwise_options_exit_2(case, tmp_path, capsys, extra, message):
+    _, pred, _, _ = case
+    out = tmp_path / "o.zarr"
+    code, _, err = run(["decode", str(pred), "--out", str(out), *extra], capsys)
+    assert code == 2 and message in err, err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()
