@@ -105,7 +105,10 @@ LOSS_KWARGS: dict[str, dict[str, Param]] = {
         "squared_pred": param(bool),
         **MONAI_REGION_KWARGS,
     },
-    "WeightedBCEWithLogitsLoss": {"pos_weight": param(float, **POSITIVE)},
+    "WeightedBCEWithLogitsLoss": {
+        "pos_weight": param(float, **POSITIVE),
+        "class_balance": param(bool),
+    },
     "BCEWithLogitsLoss": {"pos_weight": param(float, **POSITIVE)},
     "FocalLoss": {
         "alpha": param(float | None, lo=0.0, hi=1.0),
