@@ -119,9 +119,22 @@ def _parse_tree(text: str, shown: str, base: Path, chain: tuple[Path, ...]) -> d
             raise VolsegError(f"{shown}: `_base_` file {b} does not exist (looked for {full}).")
         b_shown = os.path.normpath(os.path.join(os.path.dirname(shown), b)) if chain else b
         merged = _merge(merged, _read_tree(full, b_shown, chain))
-    own = check_section(raw, Config, "", shown)
+    try:
+        own = check_section(raw, Config, "", shown)
+    except VolsegError:
+        _point_to_migrate(raw, shown)
+        raise
     resolve_section_paths(own, Config, base, where=shown)
     return _merge(merged, own)
+
+
+def _point_to_migrate(raw: dict[str, Any], shown: str) -> None:
+    """A file volseg refuses that has PyTorch Connectomics keys: say so and name migrate."""
+    from volseg.config.migrate.detect import pointer, pytc_reason
+
+    reason = pytc_reason(raw)
+    if reason is not None:
+        raise VolsegError(pointer(shown, reason)) from None
 
 
 def _merge(base: dict[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:

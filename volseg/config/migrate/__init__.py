@@ -46,6 +46,18 @@ class Migration:
     schema: str
 
 
+def _volseg_keys_only(raw: dict, shown: str) -> bool:
+    """Whether every key of ``raw`` is a volseg key (its problem is then a volseg one)."""
+    from volseg.config.schema import Config
+    from volseg.config.typecheck import check_section
+
+    try:
+        check_section({k: v for k, v in raw.items() if k != "_base_"}, Config, "", shown)
+    except VolsegError:
+        return False
+    return True
+
+
 def _kind(path: Path, shown: str) -> str:
     """``pytc``, or a one-sentence error for a volseg file or anything else."""
     raw = read_yaml(path, shown)
@@ -58,7 +70,10 @@ def _kind(path: Path, shown: str) -> str:
 
     try:
         load(path)
-    except VolsegError:
+    except VolsegError as exc:
+        if _volseg_keys_only(raw, shown):
+            raise VolsegError(f"{shown} is a volseg config, not a PyTorch Connectomics one, "
+                              f"and has an error: {exc}") from None  # fmt: skip
         known = [k for k in raw if k in RULES or any(r.startswith(f"{k}.") for r in RULES)]
         if known:
             return "pytc"

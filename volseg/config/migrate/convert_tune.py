@@ -148,9 +148,12 @@ def _decoding_space(at: str, d: dict[str, Any], rep: Report) -> None:
         if base not in DECODER_KWARGS[name]:
             rep.log(pat, "untranslated", "tune.parameters", f"{name} has no {base}")
             continue
-        params[name_to] = space(name, base, str(p.get("type", "float")), p.get("range"),
-                                p.get("step"), pat, rep)  # fmt: skip
-        rep.log(pat, "converted", f"tune.parameters.{name_to}", "Optuna range as a sweep space")
+        before = len(rep.rows)
+        params[name_to] = space(
+            name, base, str(p.get("type", "float")), p.get("range"), p.get("step"), pat, rep
+        )
+        if len(rep.rows) == before:  # clipped ranges are reported by space() already
+            rep.log(pat, "converted", f"tune.parameters.{name_to}", "Optuna range as a sweep space")
         if p.get("log"):
             rep.log(f"{pat}.log", "untranslated", "", "volseg spaces values evenly")
     rep.set("tune.parameters", params)

@@ -1,0 +1,122 @@
+"""`volseg config migrate`: every real PyTorch Connectomics config migrates to a config that
+`volseg config check` accepts, with exact rules for renamed, converted and dropped keys."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from volseg.config import load
+from volseg.config.migrate import counts, format_table, migrate
+from volseg.train.setup import check_without_data
+
+REPO = Path(__file__).resolve().parents[2]
+PYTC = REPO / ".." / "shared" / "peers" / "pytc"
+#: Every PyTC config: top-level tutorials and v2-2026 (presets/ are fragments they include).
+PYTC_FILES = sorted([*PYTC.glob("*.yaml"), *PYTC.glob("v2-2026/*.yaml")])
+
+
+def _row(rows: list, key: str):
+    hits = [r for r in rows if r.key == key]
+    assert len(hits) == 1, f"{key}: {hits}"
+    return hits[0]
+
+
+def test_pytc_files_are_found() -> None:
+    assert len(PYTC_FILES) >= 16
+    assert {"monai_lucchi++.yaml", "hydra-lv.yaml", "minimal.yaml"} <= {p.name for p in PYTC_FILES}
+
+
+@pytest.mark.parametrize("path", PYTC_FILES, ids=lambda p: p.name)
+def test_every_pytc_file_migrates_and_passes_check(path: Path, tmp_path: Path) -> None:
+    result = migrate(path, out_dir=tmp_path)
+    out = tmp_path / "out.yaml"
+    out.write_text(result.text)
+    cfg = load(out)  # what `volseg config check` runs
+    check_without_data(cfg)
+    assert sum(counts(result.rows).values()) == len(result.rows) > 0
+    assert all(r.note or r.action == "renamed" for r in result.rows)
+    assert all(r.note.startswith(("same effect by default", "no such feature in volseg"))
+               for r in result.rows if r.action == "dropped")  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def hydra(tmp_path_factory: pytest.TempPathFactory):
+    return migrate(PYTC / "v2-2026" / "hydra-lv.yaml", out_dir=tmp_path_factory.mktemp("m"))
+
+
+def test_renamed_keys(hydra) -> None:
+    assert _row(hydra.rows, "data.augmentation.rotate.enabled").target == (
+        "data.augmentation.rotate90.enabled"
+    )
+    assert _row(hydra.rows, "model.rsunet_norm").action == "renamed"
+    assert hydra.config["model"]["norm"] == "batch"
+    assert hydra.config["optimization"]["ema"]["use_for_validation"] is True
+    assert hydra.config["monitor"]["checkpoint"]["every_n_epochs"] == 10
+
+
+def test_converted_scheduler_losses_and_targets(hydra) -> None:
+    sched = hydra.config["optimization"]["scheduler"]
+    assert sched == {"name": "warmup_cosine", "warmup_epochs": 200, "warmup_start_lr": 0.1,
+                     "min_lr": 1e-6}  # fmt: skip
+    assert _row(hydra.rows, "optimization.scheduler.name").action == "converted"
+    assert hydra.config["model"]["loss_balancing"] == "uncertainty"
+    assert hydra.config["model"]["loss_kwargs"][0] == {"smooth": 1e-5}
+    assert hydra.config["model"]["loss_kwargs"][3] == {"alpha": 0.7, "beta": 0.3, "smooth": 1e-5}
+    assert hydra.config["model"]["multi_task_config"] == [
+        [0, 1, "binary", [0, 1]], [1, 2, "instance_boundary", [2, 3]], [2, 3, "instance_edt", [4]],
+    ]  # fmt: skip
+    boundary = hydra.config["data"]["label_transform"]["targets"][1]
+    assert boundary["kwargs"]["mode_2d"] is True
+    assert hydra.config["test"]["decoding"][0]["name"] == "contour_distance"
+    assert hydra.config["test"]["decoding"][0]["kwargs"]["contour_threshold"] == [0.8, None]
+
+
+def test_dropped_keys_carry_their_reason(hydra) -> None:
+    sigmoid = _row(hydra.rows, "model.loss_kwargs[0].sigmoid")
+    assert sigmoid.action == "dropped" and sigmoid.note.startswith("same effect by default")
+    workers = _row(hydra.rows, "system.inference.num_workers")
+    assert workers.action == "dropped" and workers.note.startswith("no such feature in volseg")
+    assert "system.inference.num_workers" in format_table(hydra.rows)
+
+
+def test_optuna_tune_block_becomes_a_sweep(hydra) -> None:
+    tune = hydra.config["tune"]
+    assert tune["decoder"] == "contour_distance"
+    assert tune["method"] == "random" and tune["num_samples"] == 100
+    assert tune["metric"] == "are_ignore_bg"
+    assert tune["parameters"]["binary_threshold.0"] == {"low": 0.5, "high": 1.0, "num": 6}
+    assert tune["parameters"]["min_seed_size"] == [4, 8, 12, 16]
+    clipped = _row(hydra.rows, "tune.parameter_space.decoding.parameters."
+                   "contour_threshold_foreground")  # fmt: skip
+    assert clipped.action == "untranslated" and "[0.5, 1.0]" in clipped.note
+    assert _row(hydra.rows, "tune.sampler").action == "untranslated"
+
+
+def test_2026_stages_and_profiles(tmp_path: Path) -> None:
+    result = migrate(PYTC / "v2-2026" / "mito_lucchi++.yaml", out_dir=tmp_path)
+    cfg = result.config
+    assert cfg["model"]["architecture"] == "mednext"
+    assert cfg["data"]["train_image"] == ["datasets/lucchi++/train_im.h5"]
+    assert cfg["test"]["data"]["test_image"] == ["datasets/lucchi++/test_im.h5"]
+    assert cfg["data"]["label_transform"]["targets"] == [{"name": "binary"}]
+    assert cfg["model"]["out_channels"] == 1
+    assert cfg["optimization"]["scheduler"]["name"] == "warmup_cosine"
+    assert cfg["optimization"]["optimizer"]["lr"] == 1e-3  # the file's value beats the profile's
+    assert _row(result.rows, "default.model.arch.type").target == "model.architecture"
+    assert _row(result.rows, "_base_").action == "untranslated"
+
+
+def test_2d_file_gets_z_of_one(tmp_path: Path) -> None:
+    cfg = migrate(PYTC / "monai2d_worm.yaml", out_dir=tmp_path).config
+    assert cfg["model"]["spatial_dims"] == 2
+    assert cfg["model"]["input_size"] == [1, 384, 384]
+    assert cfg["data"]["augmentation"]["rotate90"]["spatial_axes"] == [1, 2]
+
+
+def test_output_is_plain_yaml_with_paths_as_written(tmp_path: Path) -> None:
+    result = migrate(PYTC / "rsunet_snemi.yaml", out_dir=tmp_path)
+    assert "&id" not in result.text and "*id" not in result.text
+    assert yaml.safe_load(result.text)["data"]["train_image"] == ["datasets/SNEMI/train-input.tif"]
