@@ -120,3 +120,57 @@ def test_output_is_plain_yaml_with_paths_as_written(tmp_path: Path) -> None:
     result = migrate(PYTC / "rsunet_snemi.yaml", out_dir=tmp_path)
     assert "&id" not in result.text and "*id" not in result.text
     assert yaml.safe_load(result.text)["data"]["train_image"] == ["datasets/SNEMI/train-input.tif"]
+
+
+STAGED = """
+_base_: profiles.yaml
+experiment_name: staged
+default:
+  pipeline_profile: two_maps
+  model: {arch: {type: monai_unet}, input_size: [16, 64, 64]}
+  system: {num_workers: -1}
+train:
+  data: {train: {image: vol.h5, label: seg.h5}}
+  optimization: {max_epochs: 20, profile: short}
+test:
+  decoding: {steps: [{template: bcd}]}
+"""
+PROFILES = """
+pipeline_profiles:
+  two_maps:
+    model: {out_channels: 2, loss: {profile: bce_dice}}
+    data: {label_transform: {targets: [{name: label}, {name: boundary}]}}
+loss_profiles:
+  bce_dice:
+    losses:
+      - {function: WeightedBCEWithLogitsLoss, pred_slice: "0:1"}
+      - {function: DiceLoss, kwargs: {sigmoid: true}, pred_slice: "1:2"}
+optimizer_profiles:
+  short: {optimizer: {name: SGD, lr: 0.01}, scheduler: {name: StepLR, step_size: 5, gamma: 0.5}}
+decoding_templates:
+  bcd: {steps: [{name: decode_instance_binary_contour_distance, kwargs: {min_seed_size: 4}}]}
+"""
+
+
+def test_2026_profiles_in_included_tables_are_spelled_out(tmp_path: Path) -> None:
+    (tmp_path / "profiles.yaml").write_text(PROFILES)
+    src = tmp_path / "staged.yaml"
+    src.write_text(STAGED)
+    result = migrate(src, out_dir=tmp_path)
+    cfg = result.config
+    assert [t["name"] for t in cfg["data"]["label_transform"]["targets"]] == [
+        "binary", "instance_boundary",
+    ]  # fmt: skip
+    assert cfg["model"]["loss_functions"] == ["WeightedBCEWithLogitsLoss", "DiceLoss"]
+    assert cfg["model"]["multi_task_config"] == [
+        [0, 1, "binary", [0]], [1, 2, "instance_boundary", [1]],
+    ]  # fmt: skip
+    assert cfg["optimization"]["optimizer"] == {"name": "SGD", "lr": 0.01}
+    assert cfg["optimization"]["scheduler"] == {"name": "step", "step_size": 5, "gamma": 0.5}
+    assert cfg["test"]["decoding"] == [{"name": "contour_distance", "kwargs": {"min_seed_size": 4}}]
+    assert _row(result.rows, "default.pipeline_profile").action == "converted"
+    assert _row(result.rows, "loss_profiles").action == "dropped"
+    # a value volseg refuses (PyTC's -1 = automatic workers) is left out, with a row
+    workers = _row(result.rows, "system.training.num_workers")
+    assert workers.action == "untranslated" and ">= 0" in workers.note
+    assert "num_workers" not in cfg["system"].get("training", {})

@@ -19,6 +19,7 @@ from volseg.config.migrate.engine import translate
 from volseg.config.migrate.read_pytc import is_staged, read_pytc, read_yaml
 from volseg.config.migrate.reconcile import reconcile
 from volseg.config.migrate.rules import RULES
+from volseg.config.migrate.settle import settle
 from volseg.config.migrate.table import ACTIONS, Row, counts, format_table
 from volseg.errors import VolsegError
 
@@ -105,26 +106,38 @@ def migrate(path: str | os.PathLike[str], out_dir: str | os.PathLike[str] | None
     flat, origin, rows, schema = read_pytc(src, shown)
     rep = translate(flat, origin)
     reconcile(rep)
-    tree = {k: rep.out[k] for k in _ORDER if k in rep.out}
-    text = yaml.dump(tree, Dumper=_Dumper, sort_keys=False, default_flow_style=None, width=100)
-    header = (
-        f"# Migrated from PyTorch Connectomics ({schema} schema): {src.name}\n"
-        "# Relative data paths are kept as written: PyTC read them from its working directory,\n"
-        "# volseg reads them from this file's folder.\n"
-    )
-    text = header + text
-    from volseg.config import loads
-    from volseg.train.setup import check_without_data
-
     base = Path(out_dir) if out_dir is not None else src.parent
+    text = ""
     try:
-        check_without_data(loads(text, source=shown, base_dir=base))
+        settle(rep, lambda tree: _check(_text(tree, schema, src.name), shown, base))
+        text = _text(rep.out, schema, src.name)
     except VolsegError as exc:
         raise VolsegError(
             f"migrating {shown} gave a config volseg refuses ({exc}); this is a "
             "bug in `volseg config migrate`, please report it."
         ) from None
+    tree = {k: rep.out[k] for k in _ORDER if k in rep.out}
     return Migration(tree, text, rows + rep.rows, schema)
+
+
+def _text(out: dict, schema: str, name: str) -> str:
+    """The migrated tree as commented YAML, sections in volseg's order."""
+    tree = {k: out[k] for k in _ORDER if k in out}
+    header = (
+        f"# Migrated from PyTorch Connectomics ({schema} schema): {name}\n"
+        "# Relative data paths are kept as written: PyTC read them from its working directory,\n"
+        "# volseg reads them from this file's folder.\n"
+    )
+    return header + yaml.dump(tree, Dumper=_Dumper, sort_keys=False, default_flow_style=None,
+                              width=100)  # fmt: skip
+
+
+def _check(text: str, shown: str, base: Path) -> None:
+    """What `volseg config check` runs on the written file."""
+    from volseg.config import loads
+    from volseg.train.setup import check_without_data
+
+    check_without_data(loads(text, source=shown, base_dir=base))
 
 
 def write(migration: Migration, out: str | os.PathLike[str]) -> None:

@@ -16,6 +16,8 @@ _AUG_FIELDS = {
     for name in AUGMENTATIONS
 }
 #: PyTC transforms volseg lacks -> the closest volseg transform.
+#: PyTC transform names that are a volseg transform under another name (same fields).
+_AUG_ALIAS = {"slice_shift_z": "misalignment", "lost_section": "missing_section"}
 _AUG_CLOSE = {"cut_blur": "motion_blur", "cut_noise": "intensity", "missing_parts": "cutout",
               "stripe": "intensity", "copy_paste": "", "mixup": ""}  # fmt: skip
 
@@ -52,7 +54,11 @@ def aug_preset(key: str, value: Any, rep: Report) -> None:
 def aug_switch(key: str, value: Any, rep: Report) -> None:
     """``data.augmentation.<t>.enabled`` for transforms volseg has, else a row."""
     name = key.split(".")[2]
-    if name in AUGMENTATIONS:
+    if name in _AUG_ALIAS:
+        to = f"data.augmentation.{_AUG_ALIAS[name]}.enabled"
+        rep.set(to, value)
+        rep.log(key, "renamed", to)
+    elif name in AUGMENTATIONS:
         rep.set(key, value)
     elif not value:
         rep.log(key, "dropped", "", f"{SAME}: {name} is switched off (volseg has no {name})")
@@ -70,6 +76,13 @@ def aug_key(key: str, value: Any, rep: Report) -> None:
     """Other ``data.augmentation.<t>.<k>`` keys."""
     parts = key.split(".")
     name = parts[2]
+    alias = _AUG_ALIAS.get(name)
+    if alias and len(parts) == 4 and parts[3] in _AUG_FIELDS[alias]:
+        to = f"data.augmentation.{alias}.{parts[3]}"
+        rep.set(to, value)
+        rep.log(key, "renamed", to)
+        return
+    name = alias or name
     if name in AUGMENTATIONS and len(parts) == 4 and parts[3] in _AUG_FIELDS[name]:
         rep.set(key, value)
         return

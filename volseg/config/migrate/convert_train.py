@@ -202,7 +202,9 @@ def staged_losses(key: str, value: Any, rep: Report) -> None:
         kwargs.append(_loss_kw(name, dict(item.get("kwargs") or {}), f"{at}.kwargs", rep))
         sl = item.get("pred_slice")
         if isinstance(sl, str) and ":" in sl:
-            a, b = (int(x) for x in sl.split(":"))
+            start, _, end = sl.partition(":")
+            a = int(start or 0)
+            b = int(end) if end else int(rep.flat.get("model.out_channels") or a + 1)
             rows.append((a, b, i))
         for k in item:
             if k not in ("function", "weight", "kwargs", "pred_slice", "target_slice"):

@@ -33,6 +33,7 @@ ATOMIC = frozenset(
         "params",
         "model.loss.losses",
         "model.loss_balancing",
+        "model.loss.loss_balancing",
         "model.rsunet",
         "inference.postprocessing",
         "inference.save_prediction",
@@ -150,7 +151,9 @@ def read_pytc(path: Path, shown: str) -> tuple[dict[str, Any], dict[str, str], l
     rows: list[Row] = []
     tree = with_includes(raw, path.parent, rows)
     if is_staged(tree):
-        flat, origin = _unstage(tree)
+        from volseg.config.migrate.profiles import resolve_profiles
+
+        flat, origin = _unstage(resolve_profiles(tree, rows))
         return flat, origin, rows, "2026"
     flat = {}
     _flatten(tree, "", flat)

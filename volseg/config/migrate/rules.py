@@ -160,6 +160,7 @@ RULES: dict[str, Rule] = {
     "model.loss_weights": keep(),
     "model.loss_kwargs": custom(cv.loss_kwargs),
     "model.loss_balancing": custom(cv.loss_balancing),
+    "model.loss.loss_balancing": custom(cv.loss_balancing),
     "model.multi_task_config": custom(cv.multi_task),
     "model.checkpoint": closest(
         "model.external_weights_path",
@@ -215,6 +216,11 @@ RULES: dict[str, Rule] = {
     "data.iter_num_per_epoch": custom(cv.iter_num),
     "optimization.n_steps_per_epoch": custom(cv.iter_num),
     "data.use_preloaded_cache": drop(SAME, _LOADER),
+    "data.dataloader.use_preloaded_cache_train": drop(SAME, _LOADER),
+    "data.dataloader.use_preloaded_cache_val": drop(SAME, _LOADER),
+    "data.dataloader.persistent_workers": drop(SAME, "loader workers persist across epochs"),
+    "data.data_transform.pad_size": conv("data.pad_size", cv.zyx_pad, "2D sizes get z = 0"),
+    "data.label_transform.resolution": drop(SAME, "volseg's targets use the voxel size in nm"),
     "data.cache_rate": drop(SAME, _LOADER),
     "data.persistent_workers": drop(SAME, "loader workers persist across epochs"),
     "data.do_2d": conv("model.spatial_dims", lambda v: 2 if v else 3, "2D slices of 3D data"),
@@ -272,6 +278,8 @@ RULES: dict[str, Rule] = {
     "optimization.optimizer.momentum": keep(),
     "optimization.scheduler": custom(cv.scheduler),
     "optimization.profile": custom(cv.optimizer_profile),
+    "optimization.val_check_interval": custom(cv.val_interval),
+    "optimization.log_every_n_steps": to("monitor.logging.every_n_steps"),
     "optimization.num_sanity_val_steps": drop(NO_FEATURE, "Lightning sanity validation"),
     "optimization.ema.enabled": keep(),
     "optimization.ema.decay": keep(),
@@ -346,6 +354,14 @@ RULES: dict[str, Rule] = {
     "inference.test_time_augmentation.save_predictions": drop(
         SAME, "volseg always saves the averaged maps"
     ),
+    "inference.model.channel_activations": drop(
+        SAME, "volseg applies each target's own activation"
+    ),
+    "inference.model.select_channel": drop(SAME, "volseg keeps every map channel"),
+    "inference.save_results": drop(SAME, "volseg always saves the maps"),
+    "inference.save_backend": drop(SAME, "volseg writes maps to zarr"),
+    "inference.save_dtype": conv("inference.save_prediction.dtype", str, "map storage type"),
+    "inference.window.keep_input_on_cpu": drop(SAME, "volseg reads the image block by block"),
     "inference.postprocessing": custom(cv.postprocessing),
     "inference.save_prediction": custom(cv.postprocessing),
     "inference.data.test_image": custom(cv.data_paths),
