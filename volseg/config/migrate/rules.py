@@ -308,7 +308,7 @@ RULES: dict[str, Rule] = {
     "monitor.early_stopping.min_delta": keep(),
     "monitor.early_stopping.divergence_threshold": keep(),
     "monitor.early_stopping.check_finite": drop(
-        SAME, "a non-finite value never counts as an improvement, so patience runs out"
+        SAME, "volseg's fit stops on the first non-finite loss"
     ),
     "monitor.early_stopping.threshold": closest(
         "monitor.early_stopping", "volseg has no stop-below-a-loss rule"
