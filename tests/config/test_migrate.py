@@ -174,3 +174,19 @@ def test_2026_profiles_in_included_tables_are_spelled_out(tmp_path: Path) -> Non
     workers = _row(result.rows, "system.training.num_workers")
     assert workers.action == "untranslated" and ">= 0" in workers.note
     assert "num_workers" not in cfg["system"].get("training", {})
+
+
+def test_pytc_augmentation_default_and_split(tmp_path: Path) -> None:
+    src = tmp_path / "pytc.yaml"
+    src.write_text(
+        "system: {num_gpus: 1}\n"
+        "data:\n  train_image: a.h5\n  train_label: b.h5\n  split_enabled: true\n"
+        "  split_val_range: [0.9, 1.0]\n  augmentation: {flip: {enabled: true}}\n"
+    )
+    result = migrate(src, out_dir=tmp_path)
+    data = result.config["data"]
+    # PyTC's default preset switches on only what is enabled: volseg's "none"
+    assert data["augmentation"]["preset"] == "none"
+    assert data["augmentation"]["flip"] == {"enabled": True}
+    assert data["val_region"] == pytest.approx(0.1)
+    assert _row(result.rows, "system.num_gpus").action == "converted"

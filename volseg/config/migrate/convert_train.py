@@ -349,26 +349,28 @@ def multi_task(key: str, value: Any, rep: Report) -> None:
 
 def data_paths(key: str, value: Any, rep: Report) -> None:
     """Image/label/mask paths kept as written (``train_path`` joined in, lists for one)."""
-    if key.endswith("_path"):
-        what = key.rsplit(".", 1)[-1].removesuffix("_path")
-        to_keys = ("test.data" if what == "test" else "data") + f".{what}_image, _label, _mask"
-        rep.log(key, "converted", to_keys, "joined in front of those paths, as PyTC does")
+    if key.endswith("path") and not key.endswith("output_path"):
+        rep.log(key, "converted", "data/test.data image, label and mask paths",
+                "joined in front of those paths, as PyTC does")  # fmt: skip
         return
     field = key.rsplit(".", 1)[-1]
-    section = "test.data" if "test" in key else "data"
-    stage = (
-        key.split(".")[1] if key.startswith("data.train.") or key.startswith("data.val.") else ""
-    )
-    to = f"data.{stage}_{field}" if stage else f"{section}.{field}"
+    split = key.split(".")[1] if key.startswith(("data.train.", "data.val.", "data.test.")) else ""
+    if split == "test":
+        to = f"test.data.test_{field}"
+    elif split:
+        to = f"data.{split}_{field}"
+    else:
+        to = f"{'test.data' if 'test' in key else 'data'}.{field}"
     if value is None:
         rep.log(key, "dropped", "", f"{SAME}: null = none")
         return
     paths = [str(v) for v in (value if isinstance(value, list) else [value])]
     prefix = to.rsplit(".", 1)[-1].split("_")[0]  # train, val, test
-    base = rep.flat.get(f"inference.data.{prefix}_path" if prefix == "test" else
-                        f"data.{prefix}_path")  # fmt: skip
-    if base:
-        paths = [os.path.join(str(base), p) for p in paths]
+    bases = [rep.flat.get("data.root_path"), rep.flat.get(f"data.{prefix}.path"),
+             rep.flat.get(f"data.{prefix}_path"), rep.flat.get(f"inference.data.{prefix}_path"),
+             rep.flat.get(f"test.data.{prefix}_path")]  # fmt: skip
+    for base in reversed([str(b) for b in bases if b]):
+        paths = [os.path.join(base, p) for p in paths]
     rep.set(to, paths)
     odd = [p for p in paths if any(c in p for c in "*?[") or p.endswith(".json")]
     if odd:
@@ -376,6 +378,25 @@ def data_paths(key: str, value: Any, rep: Report) -> None:
                 "list the files a glob or JSON names")  # fmt: skip
     elif to != key:
         rep.log(key, "renamed", to)
+
+
+def split(key: str, value: Any, rep: Report) -> None:
+    """PyTC's automatic split along z: the validation range at the end of z = val_region."""
+    f = rep.flat
+    on = bool(f.get("data.split_enabled"))
+    val = f.get("data.split_val_range", [0.8, 1.0])
+    axis = f.get("data.split_axis", 0)
+    if not on:
+        rep.log(key, "dropped", "", f"{SAME}: PyTC's automatic split is off")
+    elif key != "data.split_enabled":
+        rep.log(key, "converted", "data.val_region", "part of the split")
+    elif axis == 0 and float(val[1]) == 1.0 and 0 < float(val[0]) < 1:
+        rep.set("data.val_region", round(1.0 - float(val[0]), 6))
+        rep.log(key, "converted", "data.val_region", f"validation on z-range {val} = the "
+                f"last {1.0 - float(val[0]):.0%} of z")  # fmt: skip
+    else:
+        rep.log(key, "untranslated", "data.val_region", f"volseg holds out the end of z; "
+                f"PyTC's range {val} on axis {axis} is not that")  # fmt: skip
 
 
 def resolution(key: str, value: Any, rep: Report) -> None:

@@ -14,7 +14,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from volseg.config.migrate.table import Report
-from volseg.config.schema_data import TARGET_CHANNELS
+from volseg.config.schema_data import AUGMENTATIONS, TARGET_CHANNELS
 from volseg.config.schema_model import (
     ARCHITECTURE_KEYS,
     DEFAULT_FILTERS,
@@ -48,6 +48,15 @@ def sizes(rep: Report) -> None:
         if rep.get("model.output_size") not in (None, patch):
             rep.pop("model.output_size")
             rep.log("model.output_size", "converted", "model.output_size", "= input size")
+    out, size = rep.get("model.output_size"), rep.get("model.input_size")
+    if out is not None and size is not None and any(o > i for o, i in zip(out, size, strict=False)):
+        rep.pop("model.output_size")
+        rep.log(
+            "model.output_size",
+            "converted",
+            "model.output_size",
+            f"{out} exceeds the input size {size}; the output is the input size",
+        )
     m = _model(rep)
     arch = m["architecture"]
     for key in sorted(_ARCH_KEYS - ARCHITECTURE_KEYS[arch]):
@@ -242,8 +251,29 @@ def inference(rep: Report) -> None:
         )
 
 
+def augmentation(rep: Report) -> None:
+    """PyTC's presets: ``some`` (its default) = only transforms set enabled; ``none`` = off."""
+    if rep.flat.get("data.augmentation.preset") == "none":
+        for name in AUGMENTATIONS:
+            if rep.get(f"data.augmentation.{name}.enabled"):
+                rep.set(f"data.augmentation.{name}.enabled", False)
+                rep.log(f"data.augmentation.{name}.enabled", "converted",
+                        f"data.augmentation.{name}.enabled", "PyTC's preset none switches "
+                        "every transform off, enabled or not")  # fmt: skip
+    if rep.get("data.augmentation.preset") is None:
+        rep.set("data.augmentation.preset", "none")
+        rep.log(
+            "data.augmentation.preset",
+            "converted",
+            "data.augmentation.preset",
+            "unset: PyTC's default switches on only the transforms set enabled, which is "
+            "volseg's 'none' (volseg's own default 'some' adds flip, rotate90, intensity)",
+        )
+
+
 def reconcile(rep: Report) -> None:
     """Every consistency step, in order."""
+    augmentation(rep)
     sizes(rep)
     targets(rep)
     schedule(rep)

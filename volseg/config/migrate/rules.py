@@ -180,6 +180,11 @@ RULES: dict[str, Rule] = {
     "data.val.label": custom(cv.data_paths),
     "data.val.mask": custom(cv.data_paths),
     "data.train_path": custom(cv.data_paths),
+    "data.test.image": custom(cv.data_paths),
+    "data.test.label": custom(cv.data_paths),
+    "data.test.mask": custom(cv.data_paths),
+    "data.test.path": custom(cv.data_paths),
+    "data.test.resolution": custom(cv.resolution),
     "data.val_path": custom(cv.data_paths),
     "data.train_resolution": custom(cv.resolution),
     "data.train_json": closest(
@@ -197,6 +202,21 @@ RULES: dict[str, Rule] = {
         "", "volseg reads arrays as (z, y, x); store the volume in that order"
     ),
     "data.train.resolution": custom(cv.resolution),
+    "data.split_enabled": custom(cv.split),
+    "data.split_train_range": custom(cv.split),
+    "data.split_val_range": custom(cv.split),
+    "data.split_axis": custom(cv.split),
+    "data.split_pad_val": drop(SAME, "volseg pads validation patches like training ones"),
+    "data.split_pad_mode": drop(SAME, "volseg pads validation patches like training ones"),
+    "data.root_path": custom(cv.data_paths),
+    "data.train.path": custom(cv.data_paths),
+    "data.val.path": custom(cv.data_paths),
+    "test.data.test_path": custom(cv.data_paths),
+    "data.train.split_ratio": conv(
+        "data.val_region",
+        lambda v: round(1.0 - float(v), 6),
+        "the held-out fraction at the end of z",
+    ),
     "data.train_val_split": conv(
         "data.val_region",
         lambda v: round(1.0 - float(v), 6),
@@ -410,6 +430,14 @@ RULES: dict[str, Rule] = {
 #: Globs over dotted keys, tried in order when no exact rule matches.
 PATTERNS: list[tuple[str, Rule]] = [
     ("data.augmentation.flip.spatial_axis", custom(cv.axes_2d)),
+    (
+        "data.augmentation.motion_blur.sections",
+        conv(
+            "data.augmentation.motion_blur.sections",
+            lambda v: max(v) if isinstance(v, list) else v,
+            "volseg blurs up to this many sections",
+        ),
+    ),
     ("data.augmentation.*.enabled", custom(cv.aug_switch)),
     ("data.augmentation.*", custom(cv.aug_key)),
     ("monitor.checkpoint.*", drop(NO_FEATURE, _PATHS + " (no file names or folders to set)")),
