@@ -6,7 +6,8 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-from volseg.config.migrate.convert_train import NO_FEATURE, SAME, _closest, is_2d
+from volseg.config.migrate.convert_train import _closest, is_2d
+from volseg.config.migrate.rule import NO_FEATURE, SAME
 from volseg.config.migrate.table import Report
 from volseg.config.schema_data import AUGMENTATIONS, AugmentationConfig
 from volseg.config.schema_run import OPTIMIZERS, SCHEDULER_KEYS

@@ -5,7 +5,8 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from volseg.config.migrate.convert_train import NO_FEATURE, SAME, _closest, is_2d
+from volseg.config.migrate.convert_train import _closest, is_2d
+from volseg.config.migrate.rule import NO_FEATURE, SAME
 from volseg.config.migrate.table import Report
 from volseg.config.schema_decode import DECODER_KWARGS, METRICS
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from volseg.config.migrate.convert_test import decoder_kwargs, decoder_name
-from volseg.config.migrate.convert_train import NO_FEATURE, SAME
+from volseg.config.migrate.rule import NO_FEATURE, SAME
 from volseg.config.migrate.table import Report
 from volseg.config.schema_decode import DECODER_KWARGS
 
