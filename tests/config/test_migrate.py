@@ -190,3 +190,14 @@ def test_pytc_augmentation_default_and_split(tmp_path: Path) -> None:
     assert data["augmentation"]["flip"] == {"enabled": True}
     assert data["val_region"] == pytest.approx(0.1)
     assert _row(result.rows, "system.num_gpus").action == "converted"
+
+
+def test_basic_unet_filters_padded_as_pytc_does(tmp_path: Path) -> None:
+    result = migrate(PYTC / "monai_lucchi++.yaml", out_dir=tmp_path)
+    assert result.config["model"]["filters"] == [32, 64, 128, 256, 256, 256]
+    assert result.config["model"]["loss_functions"] == ["WeightedBCEWithLogitsLoss", "DiceLoss"]
+    assert result.config["optimization"]["scheduler"] == {
+        "name": "reduce_on_plateau", "patience": 50, "factor": 0.5, "min_lr": 1e-6,
+    }  # fmt: skip
+    threshold = _row(result.rows, "optimization.scheduler.threshold")
+    assert threshold.action == "dropped" and threshold.note.startswith("no such feature")

@@ -160,8 +160,8 @@ SCHEDULER_NAMES = {
 _SCHED_WHY = {
     "interval": f"{SAME}: volseg steps schedules per optimizer step along the epochs",
     "frequency": f"{SAME}: every step",
-    "mode": f"{SAME}: volseg's plateau watches the validation loss, lower is better",
-    "monitor": "volseg's plateau watches the validation loss",
+    "mode": f"{SAME}: volseg's plateau follows monitor.checkpoint.monitor and its mode",
+    "monitor": "volseg's plateau follows monitor.checkpoint.monitor",
     "threshold": f"{NO_FEATURE}: a plateau improvement threshold",
     "cooldown": f"{NO_FEATURE}: a plateau cooldown",
     "eps": f"{NO_FEATURE}: a minimal lr change",

@@ -67,10 +67,10 @@ def sizes(rep: Report) -> None:
     m = _model(rep)
     filters = m["filters"]
     if arch == "monai_basic_unet3d" and filters is not None and len(filters) != 6:
-        new = (list(filters[:5]) + [filters[-1]] * 5)[:5] + [filters[0]]
+        new = (list(filters) + [filters[-1]] * 6)[:6]  # PyTC repeats the last width
         rep.set("model.filters", new)
         rep.log("model.filters", "converted", "model.filters", f"{filters} -> {new}: MONAI's "
-                "BasicUNet has 5 levels and a last decoder width")  # fmt: skip
+                "BasicUNet takes 6 widths; PyTC repeats the last one, as here")  # fmt: skip
     m = _model(rep)
     if m["filters"] is None and arch in DEFAULT_FILTERS:
         m["filters"] = DEFAULT_FILTERS[arch]
@@ -217,11 +217,12 @@ def monitors(rep: Report) -> None:
     for key in ("monitor.checkpoint.monitor", "monitor.early_stopping.monitor"):
         if key.startswith("monitor.early") and not rep.get("monitor.early_stopping.enabled"):
             continue
-        name = rep.get(key, "val_loss")
+        name = rep.get(key)
         if name != "train_loss":
+            was = repr(name) if name is not None else "unset (volseg's default 'val_loss')"
             rep.set(key, "train_loss")
             rep.set(key.rsplit(".", 1)[0] + ".mode", "min")
-            rep.log(key, "converted", key, f"{name!r} -> 'train_loss': the file gives no "
+            rep.log(key, "converted", key, f"{was} -> 'train_loss': the file gives no "
                     "validation data, so only the training loss is logged")  # fmt: skip
 
 
