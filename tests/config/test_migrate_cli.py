@@ -74,7 +74,9 @@ def test_missing_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 
 
 @pytest.mark.parametrize("command", [["config", "check"], ["fit"], ["config", "show"]])
-@pytest.mark.parametrize("name", ["monai_lucchi++.yaml", "v2-2026/minimal.yaml"])
+@pytest.mark.parametrize(
+    "name", ["monai_lucchi++.yaml", "v2-2026/minimal.yaml", "v2-2026/mito_lucchi++.yaml"]
+)
 def test_pytc_file_points_to_migrate(
     command: list[str], name: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -91,3 +93,15 @@ def test_volseg_typo_keeps_its_own_hint(tmp_path: Path, capsys: pytest.CaptureFi
     cfg.write_text("optimization:\n  optimizer:\n    lrr: 0.1\n")
     code, _, err = _run(["config", "check", str(cfg)], capsys)
     assert code == 2 and "did you mean `optimization.optimizer.lr`" in err
+
+
+def test_no_volseg_config_looks_like_pytc() -> None:
+    import yaml
+
+    from volseg.config.migrate import pytc_reason
+
+    repo = Path(__file__).resolve().parents[2]
+    shipped = [*repo.glob("configs/*.yaml"), *repo.glob("tutorials/*.yaml")]
+    assert shipped
+    for path in shipped:
+        assert pytc_reason(yaml.safe_load(path.read_text())) is None, path

@@ -103,6 +103,7 @@ def _parse_tree(text: str, shown: str, base: Path, chain: tuple[Path, ...]) -> d
         raw = {}
     if not isinstance(raw, dict):
         raise VolsegError(f"{shown}: a config must be a mapping of sections, got {raw!r}.")
+    _point_to_migrate(raw, shown)  # before its `_base_`, which may name PyTC's own files
     raw = dict(raw)
     bases = raw.pop("_base_", None)
     if isinstance(bases, str):
@@ -119,17 +120,13 @@ def _parse_tree(text: str, shown: str, base: Path, chain: tuple[Path, ...]) -> d
             raise VolsegError(f"{shown}: `_base_` file {b} does not exist (looked for {full}).")
         b_shown = os.path.normpath(os.path.join(os.path.dirname(shown), b)) if chain else b
         merged = _merge(merged, _read_tree(full, b_shown, chain))
-    try:
-        own = check_section(raw, Config, "", shown)
-    except VolsegError:
-        _point_to_migrate(raw, shown)
-        raise
+    own = check_section(raw, Config, "", shown)
     resolve_section_paths(own, Config, base, where=shown)
     return _merge(merged, own)
 
 
 def _point_to_migrate(raw: dict[str, Any], shown: str) -> None:
-    """A file volseg refuses that has PyTorch Connectomics keys: say so and name migrate."""
+    """A file with keys only PyTorch Connectomics has (never valid here): name migrate."""
     from volseg.config.migrate.detect import pointer, pytc_reason
 
     reason = pytc_reason(raw)
