@@ -37,6 +37,19 @@ class _Dumper(yaml.SafeDumper):
         return True
 
 
+def _flat_list(dumper: yaml.SafeDumper, data: list) -> yaml.Node:
+    """Lists of scalars, or of lists of scalars (multi-task rows), on one line."""
+    short = all(
+        not isinstance(v, dict | list)
+        or (isinstance(v, list) and all(not isinstance(w, dict | list) for w in v))
+        for v in data
+    )
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=short or None)
+
+
+_Dumper.add_representer(list, _flat_list)
+
+
 @dataclass
 class Migration:
     """A migrated config: the volseg tree, its YAML text, the rows and the PyTC schema."""

@@ -60,7 +60,7 @@ def sizes(rep: Report) -> None:
     m = _model(rep)
     arch = m["architecture"]
     for key in sorted(_ARCH_KEYS - ARCHITECTURE_KEYS[arch]):
-        if key in rep.out.get("model", {}) and m[key] != getattr(ModelConfig(), key):
+        if key in rep.out.get("model", {}):
             rep.pop(f"model.{key}")
             rep.log(f"model.{key}", "dropped", "", f"same effect by default: PyTC's {arch} "
                     "ignores it too")  # fmt: skip
