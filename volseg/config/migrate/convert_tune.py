@@ -79,7 +79,7 @@ def tune(key: str, value: Any, rep: Report) -> None:
     for k, v in t.items():
         at = f"{key}.{k}"
         if k == "enabled":
-            rep.log(at, "dropped", "", f"{SAME}: volseg sweeps when `volseg tune` is run")
+            rep.log(at, "dropped", "", f"{SAME}: volseg sweeps when `volseg decode --sweep` runs")
         elif k == "n_trials":
             rep.set("tune.method", "random")
             rep.set("tune.num_samples", int(v))
@@ -108,8 +108,8 @@ def tune(key: str, value: Any, rep: Report) -> None:
                 f"{SAME}: each volseg objective knows its direction",
             )
         elif k == "data":
-            _each_leaf(at, v, "untranslated", "test.data", "volseg tune takes maps and labels "
-                       "on the command line", rep)  # fmt: skip
+            _each_leaf(at, v, "untranslated", "test.data", "`volseg decode --sweep` takes maps "
+                       "and labels on the command line (--gt, --mask)", rep)  # fmt: skip
         elif k in ("output", "logging", "pruner", "study_name", "storage", "load_if_exists"):
             _each_leaf(
                 at,
