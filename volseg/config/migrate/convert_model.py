@@ -44,33 +44,26 @@ def loss_functions(key: str, value: Any, rep: Report) -> None:
 
 
 def _loss_kw(name: str, kw: dict[str, Any], where: str, rep: Report) -> dict[str, Any]:
+    """volseg's losses take MONAI's argument names with MONAI's meaning, so they are kept;
+    values volseg does not compute (softmax, other reductions) are reported, not kept."""
+    from volseg.errors import VolsegError
+    from volseg.losses.monai_args import check_loss_kwargs
+
     accepts = LOSS_KWARGS[name]
     out: dict[str, Any] = {}
     for k, v in kw.items():
         at = f"{where}.{k}"
-        if k in ("smooth_nr", "smooth_dr") and "smooth" in accepts:
-            other = kw.get("smooth_dr" if k == "smooth_nr" else "smooth_nr", v)
-            if k == "smooth_nr" or "smooth_nr" not in kw:
-                out["smooth"] = float(v)
-                note = "one smoothing term for numerator and denominator"
-                if float(other) != float(v):
-                    note += f" (smooth_dr {other} differs; smooth_nr kept)"
-                rep.log(at, "converted", f"{where}.smooth", note)
-            else:
-                rep.log(at, "converted", f"{where}.smooth", "merged with smooth_nr")
-        elif k == "sigmoid" and v is True:
-            rep.log(at, "dropped", "", f"{SAME}: volseg's {name} applies a sigmoid to logits")
-        elif k == "reduction" and v == "mean":
-            rep.log(at, "dropped", "", f"{SAME}: volseg averages over voxels and batch")
-        elif k == "include_background":
-            rep.log(at, "dropped", "", f"{SAME}: each loss sees only its own channels "
-                    "(model.multi_task_config), so there is no background channel")  # fmt: skip
-        elif k in accepts:
-            out[k] = v
-        else:
+        if k not in accepts:
             near = _closest(k, list(accepts), "")
             rep.log(at, "untranslated", f"{where}.{near}" if near else "",
                     f"volseg's {name} takes {', '.join(accepts) or 'no kwargs'}")  # fmt: skip
+            continue
+        try:
+            check_loss_kwargs(name, {**out, k: v})
+        except VolsegError as exc:
+            rep.log(at, "untranslated", "", str(exc))
+            continue
+        out[k] = v
     return out
 
 
