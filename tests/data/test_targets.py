@@ -163,7 +163,8 @@ def test_every_target_argument_in_a_config_reaches_the_target():
     from volseg.config import loads
 
     cfg = loads(
-        "model: {out_channels: 2, loss_functions: [DiceLoss, SmoothL1Loss], loss_weights: [1, 1], loss_kwargs: [],"
+        "model: {out_channels: 2, loss_functions: [DiceLoss, SmoothL1Loss], loss_weights: [1, 1],"
+        " loss_kwargs: [],"
         " multi_task_config: [[0, 1, binary, [0]], [1, 2, instance_edt, [1]]]}\n"
         "data: {label_transform: {targets: [{name: binary}, "
         "{name: instance_edt, kwargs: {quantize: true, levels: 4}}]}}"
