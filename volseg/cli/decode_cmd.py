@@ -100,6 +100,8 @@ def decode(
         explicit["min_instance_size"] = min_instance_size
     if channels is not None:
         explicit["channels"] = parse_channels(channels)
+    if override and config is None:
+        raise VolsegError("--set needs --config (the overrides apply to a config file).")
     from volseg.io.guard import refuse_overlap
 
     inputs = {"maps": pred, "ground truth": gt, "mask": mask}
