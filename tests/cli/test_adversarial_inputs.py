@@ -1,6 +1,7 @@
 """Findings of an adversarial pass: each bad input is one sentence on stderr, exit 2, and
 nothing is written (or replaced)."""
 
+import numpy as np
 import pytest
 
 from tests.decode.oracle import ball_labels, oracle_maps
@@ -45,3 +46,42 @@ def test_decode_set_without_config_is_refused(case, capsys):
     )
     one_sentence(code, err, "--set needs --config")
     assert not out.exists()
+
+
+# B: a sweep against ground truth without instances
+
+
+def test_sweep_refuses_empty_ground_truth_and_keeps_thresholds(case, capsys):
+    tmp, pred, gt = case
+    zeros = tmp / "zeros.zarr"
+    write_volume(zeros, np.zeros_like(gt), voxel_size=(30, 8, 8), kind="labels")
+    earlier = pred.parent / "thresholds.json"
+    earlier.write_text('{"earlier": true}')
+    code, _, err = run(["decode", str(pred), "--sweep", "thresholds", "--gt", str(zeros)], capsys)
+    one_sentence(code, err, "holds no labelled voxels", str(zeros))
+    assert earlier.read_text() == '{"earlier": true}'
+    assert not (pred.parent / "sweep.csv").exists()
+
+
+def test_sweep_refuses_ground_truth_empty_inside_the_mask(case, capsys):
+    tmp, pred, gt = case
+    gt_path = tmp / "gt.zarr"
+    write_volume(gt_path, gt, voxel_size=(30, 8, 8), kind="labels")
+    mask = tmp / "mask.zarr"
+    write_volume(mask, (gt == 0).astype(np.uint8), voxel_size=(30, 8, 8), kind="labels")
+    code, _, err = run(
+        ["decode", str(pred), "--sweep", "thresholds", "--gt", str(gt_path), "--mask", str(mask)],
+        capsys,
+    )
+    one_sentence(code, err, "inside the mask")
+    assert not (pred.parent / "thresholds.json").exists()
+
+
+def test_evaluate_accepts_empty_ground_truth(case, capsys):
+    tmp, _, gt = case
+    zeros = tmp / "zeros.zarr"
+    write_volume(zeros, np.zeros_like(gt), voxel_size=(30, 8, 8), kind="labels")
+    seg = tmp / "seg.zarr"
+    write_volume(seg, gt, voxel_size=(30, 8, 8), kind="labels")
+    code, _, err = run(["evaluate", str(seg), str(zeros), "--json"], capsys)
+    assert code == 0, err

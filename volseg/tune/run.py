@@ -86,11 +86,21 @@ def _arrays(pred: str, gt: str, mask: str | None) -> tuple[np.ndarray, Any, np.n
     gt_arr = gt_vol.numpy()
     if gt_arr.dtype.kind not in "uib":
         raise VolsegError(f"ground truth {gt} must hold integer labels, got {gt_arr.dtype}.")
+    if not gt_arr.any():
+        raise VolsegError(
+            f"ground truth {gt} holds no labelled voxels; a sweep needs objects to score against."
+        )
     mask_arr = None
     if mask is not None:
-        mask_arr = load_labels(mask, name="mask").numpy().astype(bool)
-        if mask_arr.shape != gt_arr.shape:
-            raise VolsegError(f"mask {mask} has shape {mask_arr.shape}, expected {gt_arr.shape}.")
+        mask_vol = load_labels(mask, name="mask")
+        if mask_vol.shape != gt_arr.shape:
+            raise VolsegError(f"mask {mask} has shape {mask_vol.shape}, expected {gt_arr.shape}.")
+        mask_arr = mask_vol.numpy().astype(bool)
+        if not gt_arr[mask_arr].any():
+            raise VolsegError(
+                f"ground truth {gt} holds no labelled voxels inside the mask {mask}; a sweep "
+                "needs objects to score against."
+            )
     return maps, volume, gt_arr, mask_arr
 
 
