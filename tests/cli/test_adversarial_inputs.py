@@ -1,6 +1,7 @@
 """Findings of an adversarial pass: each bad input is one sentence on stderr, exit 2, and
 nothing is written (or replaced)."""
 
+import h5py
 import numpy as np
 import pytest
 
@@ -85,3 +86,49 @@ def test_evaluate_accepts_empty_ground_truth(case, capsys):
     write_volume(seg, gt, voxel_size=(30, 8, 8), kind="labels")
     code, _, err = run(["evaluate", str(seg), str(zeros), "--json"], capsys)
     assert code == 0, err
+
+
+# C: segmentation / maps and ground truth on different grids
+
+
+def test_evaluate_refuses_different_voxel_sizes(case, capsys):
+    tmp, _, gt = case
+    seg = tmp / "seg.zarr"
+    write_volume(seg, gt, voxel_size=(10, 5, 5), kind="labels")
+    gt_path = tmp / "gt.zarr"
+    write_volume(gt_path, gt, voxel_size=(30, 8, 8), kind="labels")
+    code, _, err = run(["evaluate", str(seg), str(gt_path)], capsys)
+    one_sentence(code, err, "same grid", str(seg), str(gt_path))
+    mask = tmp / "mask.zarr"
+    write_volume(mask, np.ones_like(gt, dtype=np.uint8), voxel_size=(10, 5, 5), kind="labels")
+    code, _, err = run(["evaluate", str(gt_path), str(gt_path), "--mask", str(mask)], capsys)
+    one_sentence(code, err, "same grid", str(mask))
+
+
+def test_evaluate_without_recorded_voxel_size_still_works(case, capsys):
+    tmp, _, gt = case
+    plain = tmp / "plain.h5"
+    with h5py.File(plain, "w") as f:
+        f["labels"] = gt
+    gt_path = tmp / "gt.zarr"
+    write_volume(gt_path, gt, voxel_size=(30, 8, 8), kind="labels")
+    code, _, err = run(["evaluate", f"{plain}:labels", str(gt_path), "--json"], capsys)
+    assert code == 0, err
+
+
+def test_sweep_refuses_ground_truth_or_mask_on_another_grid(case, capsys):
+    tmp, pred, gt = case
+    other = tmp / "other.zarr"
+    write_volume(other, gt, voxel_size=(10, 5, 5), kind="labels")
+    code, _, err = run(["decode", str(pred), "--sweep", "thresholds", "--gt", str(other)], capsys)
+    one_sentence(code, err, "same grid")
+    gt_path = tmp / "gt.zarr"
+    write_volume(gt_path, gt, voxel_size=(30, 8, 8), kind="labels")
+    mask = tmp / "mask.zarr"
+    write_volume(mask, np.ones_like(gt, dtype=np.uint8), voxel_size=(10, 5, 5), kind="labels")
+    code, _, err = run(
+        ["decode", str(pred), "--sweep", "thresholds", "--gt", str(gt_path), "--mask", str(mask)],
+        capsys,
+    )
+    one_sentence(code, err, "same grid", str(mask))
+    assert not (pred.parent / "thresholds.json").exists()

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from volseg.errors import VolsegError
+from volseg.io.voxels import check_same_voxel_size
 from volseg.metrics.contingency import Contingency, contingency
 from volseg.metrics.matching import match_instances
 from volseg.metrics.objectives import are_with_background, background_share, foreground_overlap
@@ -172,6 +173,7 @@ def evaluate_paths(
                 f"labels {labels} has shape {seg_v.shape} but ground truth {gt} has shape "
                 f"{gt_v.shape}; they must be equal."
             )
+        check_same_voxel_size(seg_v, gt_v, ("labels", "ground truth"))
         mask_v = None
         if mask is not None:
             mask_v = stack.enter_context(_open(mask, "mask", labels=False))
@@ -180,6 +182,7 @@ def evaluate_paths(
                     f"mask {mask} has shape {mask_v.shape} but ground truth {gt} has shape "
                     f"{gt_v.shape}; they must be equal."
                 )
+            check_same_voxel_size(gt_v, mask_v, ("ground truth", "mask"))
         table = contingency(seg_v, gt_v, mask=mask_v)
     result = evaluate_table(table, metrics=metrics, min_size=min_size, thresholds=thresholds,
                             seg_background=seg_background)  # fmt: skip

@@ -75,6 +75,7 @@ def load_space(space: Path | None, cfg: Any) -> tuple[dict[str, Any] | None, dic
 
 def _arrays(pred: str, gt: str, mask: str | None) -> tuple[np.ndarray, Any, np.ndarray, Any]:
     from volseg.decode.files import load_labels, load_maps
+    from volseg.io.voxels import check_same_voxel_size
 
     maps, volume = load_maps(pred)
     gt_vol = load_labels(gt, name="ground truth")
@@ -83,6 +84,7 @@ def _arrays(pred: str, gt: str, mask: str | None) -> tuple[np.ndarray, Any, np.n
             f"ground truth {gt} has shape {gt_vol.shape} but the maps {pred} are "
             f"{volume.shape[1:]}; they must be equal."
         )
+    check_same_voxel_size(volume, gt_vol, ("the maps", "ground truth"))
     gt_arr = gt_vol.numpy()
     if gt_arr.dtype.kind not in "uib":
         raise VolsegError(f"ground truth {gt} must hold integer labels, got {gt_arr.dtype}.")
@@ -95,6 +97,7 @@ def _arrays(pred: str, gt: str, mask: str | None) -> tuple[np.ndarray, Any, np.n
         mask_vol = load_labels(mask, name="mask")
         if mask_vol.shape != gt_arr.shape:
             raise VolsegError(f"mask {mask} has shape {mask_vol.shape}, expected {gt_arr.shape}.")
+        check_same_voxel_size(gt_vol, mask_vol, ("ground truth", "mask"))
         mask_arr = mask_vol.numpy().astype(bool)
         if not gt_arr[mask_arr].any():
             raise VolsegError(
