@@ -6,7 +6,10 @@ import numpy as np
 import pytest
 
 from tests.decode.oracle import ball_labels, oracle_maps
+from tests.infer.predict_fixtures import CONFIG
 from volseg.cli.main import main
+from volseg.errors import VolsegError
+from volseg.infer.cluster import parse_cluster
 from volseg.io import write_volume
 from volseg.maps import describe
 
@@ -132,3 +135,37 @@ def test_sweep_refuses_ground_truth_or_mask_on_another_grid(case, capsys):
     )
     one_sentence(code, err, "same grid", str(mask))
     assert not (pred.parent / "thresholds.json").exists()
+
+
+# D: too many local workers, an empty --block-shape
+
+
+def test_cluster_refuses_more_workers_than_cores(case, capsys):
+    with pytest.raises(VolsegError, match="CPU cores"):
+        parse_cluster("local:99999")
+    tmp, pred, _ = case
+    out = tmp / "labels.zarr"
+    code, _, err = run(
+        ["decode", str(pred), "--out", str(out), "--decoder", "cc", "--cluster", "local:99999"],
+        capsys,
+    )
+    one_sentence(code, err, "99999", "CPU cores")
+    assert not out.exists()
+
+
+def test_empty_block_shape_is_refused(case, capsys):
+    tmp, pred, _ = case
+    out = tmp / "labels.zarr"
+    code, _, err = run(
+        ["decode", str(pred), "--out", str(out), "--decoder", "cc", "--block-shape", ""], capsys
+    )
+    one_sentence(code, err, "--block-shape")
+    assert not out.exists()
+    cfg = tmp / "cfg.yaml"
+    cfg.write_text(CONFIG)
+    for command in ("predict", "segment"):
+        argv = [command, str(cfg), "--checkpoint", str(tmp / "none.pt"), "--image", str(pred),
+                "--out", str(out), "--block-shape", ""]  # fmt: skip
+        code, _, err = run(argv, capsys)
+        one_sentence(code, err, "--block-shape")
+        assert not out.exists()

@@ -15,11 +15,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_parse_cluster():
+def test_parse_cluster(monkeypatch):
+    monkeypatch.setattr("os.cpu_count", lambda: 4)
     assert parse_cluster("local:3") == 3
-    for bad in ("local", "local:0", "local:-1", "slurm:4", "local:two"):
+    assert parse_cluster("local:4") == 4
+    for bad in ("local", "local:0", "local:-1", "slurm:4", "local:two", "local:5"):
         with pytest.raises(VolsegError, match="local:N"):
             parse_cluster(bad)
+    with pytest.raises(VolsegError, match="5 local workers but this machine has 4 CPU cores"):
+        parse_cluster("local:5")
 
 
 def test_no_options_means_no_client_and_both_are_refused():

@@ -149,8 +149,12 @@ def decode(
     from volseg.infer.blockwise_decode import blockwise_decode, reuse_line
     from volseg.infer.cluster import get_client
 
-    blocks = parse_triple(block_shape, option="--block-shape", low=1) if block_shape else None
-    context = parse_triple(halo, option="--halo", low=1) if halo else None
+    blocks = (
+        parse_triple(block_shape, option="--block-shape", low=1)
+        if block_shape is not None
+        else None
+    )
+    context = parse_triple(halo, option="--halo", low=1) if halo is not None else None
     typer.echo(f"decoder {chosen.name} with settings from {chosen.source}: {chosen.params}")
     client = get_client(cluster, scheduler)
     try:

@@ -52,7 +52,7 @@ def predict_command(
     from volseg.infer import get_client, predict
 
     cfg = load(config, overrides or [])
-    blocks = parse_block_shape(block_shape) if block_shape else None
+    blocks = parse_block_shape(block_shape) if block_shape is not None else None
     target = out or cfg.inference.output_path
     if not target:
         raise VolsegError("give --out or set inference.output_path in the config.")

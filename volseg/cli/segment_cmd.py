@@ -61,8 +61,12 @@ def segment_command(
     from volseg.infer.segment import segment
 
     cfg = load(config, overrides or [])
-    blocks = parse_triple(block_shape, option="--block-shape", low=1) if block_shape else None
-    context = parse_triple(halo, option="--halo", low=1) if halo else None
+    blocks = (
+        parse_triple(block_shape, option="--block-shape", low=1)
+        if block_shape is not None
+        else None
+    )
+    context = parse_triple(halo, option="--halo", low=1) if halo is not None else None
     torch.set_num_threads(max(1, int(cfg.system.inference.num_cpus)))
     client = get_client(cluster, scheduler)
     try:

@@ -23,7 +23,13 @@ def parse_cluster(text: str) -> int:
     match = _LOCAL.match(text.strip())
     if not match or int(match[1]) < 1:
         raise VolsegError(f"--cluster takes local:N with N >= 1 workers, got {text!r}.")
-    return int(match[1])
+    workers, cores = int(match[1]), os.cpu_count() or 1
+    if workers > cores:
+        raise VolsegError(
+            f"--cluster {text.strip()} asks for {workers} local workers but this machine has "
+            f"{cores} CPU cores; use local:N with N <= {cores}."
+        )
+    return workers
 
 
 def get_client(
