@@ -32,7 +32,7 @@ def test_existing_output(tmp_path):
     final = tmp_path / "out"
     final.mkdir()
     (final / "f").write_text("old")
-    with pytest.raises(VolsegError, match="out already exists; pass --overwrite"):
+    with pytest.raises(VolsegError, match="out already exists; use --overwrite"):
         with staged(final, overwrite=False):
             pass
     with pytest.raises(RuntimeError):

@@ -39,9 +39,7 @@ def temp_name(final: Path, tag: str = "tmp") -> Path:
 def refuse_existing(final: Path, *, overwrite: bool, what: str | None = None) -> None:
     """Raise if ``final`` exists and ``overwrite`` is false."""
     if final.exists() and not overwrite:
-        raise VolsegError(
-            f"{what or final} already exists; pass --overwrite (overwrite=True) to replace it."
-        )
+        raise VolsegError(f"{what or final} already exists; use --overwrite to replace it.")
 
 
 def _swap_in(tmp: Path, final: Path) -> None:

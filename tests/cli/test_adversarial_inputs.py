@@ -4,13 +4,14 @@ nothing is written (or replaced)."""
 import h5py
 import numpy as np
 import pytest
+import zarr
 
 from tests.decode.oracle import ball_labels, oracle_maps
-from tests.infer.predict_fixtures import CONFIG
+from tests.infer.predict_fixtures import CONFIG, tiny_checkpoint, tiny_config
 from volseg.cli.main import main
 from volseg.errors import VolsegError
 from volseg.infer.cluster import parse_cluster
-from volseg.io import write_volume
+from volseg.io import open_volume, write_volume
 from volseg.maps import describe
 
 
@@ -169,3 +170,51 @@ def test_empty_block_shape_is_refused(case, capsys):
         code, _, err = run(argv, capsys)
         one_sentence(code, err, "--block-shape")
         assert not out.exists()
+
+
+# E: messages that name command-line options
+
+
+def test_h5_with_several_datasets_names_the_colon_key(tmp_path):
+    path = tmp_path / "two.h5"
+    with h5py.File(path, "w") as f:
+        f["a"] = np.zeros((2, 3, 4), np.uint8)
+        f["b"] = np.zeros((2, 3, 4), np.uint8)
+    with pytest.raises(
+        VolsegError, match=r"\['a', 'b'\]; name one after a colon, e.g. .*two.h5:a\."
+    ) as info:
+        open_volume(path)
+    assert "key=," not in str(info.value)
+
+
+def test_zarr_group_without_arrays_says_so(tmp_path):
+    path = tmp_path / "empty_group.zarr"
+    zarr.open_group(str(path), mode="w")
+    with pytest.raises(VolsegError, match="holds no arrays") as info:
+        open_volume(path)
+    assert "[]" not in str(info.value)
+
+
+def test_existing_output_message_names_the_option(case, capsys):
+    tmp, pred, _ = case
+    out = tmp / "labels.zarr"
+    argv = ["decode", str(pred), "--out", str(out), "--decoder", "cc"]
+    assert run(argv, capsys)[0] == 0
+    code, _, err = run(argv, capsys)
+    one_sentence(code, err, "--overwrite")
+    assert "overwrite=True" not in err
+
+
+def test_predict_to_h5_names_the_option(tmp_path, capsys):
+    cfg = tmp_path / "cfg.yaml"
+    cfg.write_text(CONFIG)
+    ckpt = tiny_checkpoint(tmp_path / "model.pt", tiny_config())
+    image = tmp_path / "raw.zarr"
+    write_volume(image, np.zeros((8, 32, 32), np.uint8), voxel_size=(10, 5, 5))
+    out = tmp_path / "ph.h5"
+    argv = ["predict", str(cfg), "--checkpoint", str(ckpt), "--image", str(image),
+            "--out", str(out)]  # fmt: skip
+    code, _, err = run(argv, capsys)
+    one_sentence(code, err, "--out", "zarr store")
+    assert "create_volume" not in err
+    assert not out.exists()

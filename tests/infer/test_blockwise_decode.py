@@ -191,7 +191,7 @@ def test_existing_outputs_are_protected(ves, tmp_path):
     _, _, path = ves
     out = tmp_path / "seg.zarr"
     first = blockwise_decode(path, out, block_shape=(8, 32, 32)).numpy()
-    with pytest.raises(VolsegError, match="already holds finished labels; pass overwrite=True"):
+    with pytest.raises(VolsegError, match="already holds finished labels; use --overwrite"):
         blockwise_decode(path, out, block_shape=(8, 32, 32))
     again = blockwise_decode(path, out, block_shape=(8, 32, 32), halo=(6, 16, 16), overwrite=True)
     assert same_partition(again.numpy(), first)

@@ -95,6 +95,8 @@ def test_a_rerun_with_another_block_shape_is_refused(tmp_path, monkeypatch):
         interrupt_after(patch, 3)
         with pytest.raises(KeyboardInterrupt):
             predict(cfg, ckpt, path, out, block_shape=BLOCKS)
-    with pytest.raises(VolsegError, match="use the same block shape or pass overwrite"):
+    with pytest.raises(
+        VolsegError, match="use the same block shape or start again with --overwrite"
+    ):
         predict(cfg, ckpt, path, out, block_shape=(16, 32, 32))
     assert not is_complete(out)

@@ -73,7 +73,10 @@ def test_close_releases_the_file(h5file):
 @pytest.mark.parametrize(
     ("key", "message"),
     [
-        (None, r"has several datasets; choose one with key=, one of \['raw', 'seg/cells'\]"),
+        (
+            None,
+            r"several datasets, \['raw', 'seg/cells'\]; name one after a colon, e.g. .*f.h5:raw",
+        ),
         ("nope", r"key 'nope' not found in .*f.h5; available datasets: \['raw', 'seg/cells'\]"),
         ("seg", r"key 'seg' in .*f.h5 is a group, not a dataset; inside it: \['seg/cells'\]"),
     ],

@@ -169,8 +169,8 @@ def test_group_without_ome_needs_a_key(tmp_path):
     root.create_array("b/c", shape=(2, 2, 2), dtype="u1")
     with pytest.raises(
         VolsegError,
-        match=r"without OME-Zarr multiscales; choose an array with key=, "
-        r"one of \['a', 'b/c'\]",
+        match=r"without OME-Zarr multiscales; name one of its arrays \['a', 'b/c'\] after a "
+        r"colon, e.g. .*g.zarr:a\.",
     ):
         open_volume(tmp_path / "g.zarr")
     with pytest.raises(

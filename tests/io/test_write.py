@@ -188,7 +188,7 @@ def test_failure_mid_write_leaves_no_output_and_no_temp(tmp_path, monkeypatch):
 def test_existing_outputs_need_overwrite(tmp_path):
     store = tmp_path / "img.zarr"
     write_volume(store, IMAGE, voxel_size=1, levels=1)
-    with pytest.raises(VolsegError, match="img.zarr already exists; pass --overwrite"):
+    with pytest.raises(VolsegError, match="img.zarr already exists; use --overwrite"):
         write_volume(store, IMAGE, voxel_size=1)
     write_volume(store, IMAGE, voxel_size=1, key="labels/a", kind="labels", levels=1)
     with pytest.raises(VolsegError, match="img.zarr:labels/a already exists"):
@@ -255,7 +255,9 @@ def test_create_volume_errors_and_incomplete_paths(tmp_path):
     ]:
         with pytest.raises(VolsegError, match=message):
             create_volume(tmp_path / "c.zarr", **common, **kwargs)
-    with pytest.raises(VolsegError, match="zarr stores only"):
+    with pytest.raises(
+        VolsegError, match=r"must be a zarr store \(e.g. out.zarr\); h5 output is not supported"
+    ):
         create_volume(tmp_path / "c.h5:x", shape=(4, 4, 4), dtype="uint8", kind="image", **common)
     create_volume(tmp_path / "c.zarr", shape=(4, 4, 4), dtype="uint8", kind="image", **common)
     with pytest.raises(VolsegError, match="already exists"):

@@ -38,7 +38,7 @@ def test_h5_new_file_then_more_datasets(tmp_path):
 def test_h5_overwrite_and_failures(tmp_path):
     path = tmp_path / "out.h5"
     write_volume(f"{path}:raw", IMAGE, voxel_size=1).close()
-    with pytest.raises(VolsegError, match="out.h5:raw already exists; pass --overwrite"):
+    with pytest.raises(VolsegError, match="out.h5:raw already exists; use --overwrite"):
         write_volume(f"{path}:raw", IMAGE, voxel_size=1)
     with pytest.raises(VolsegError, match="labels must be non-negative"):
         write_volume(f"{path}:bad", -np.ones((2, 2, 2), np.int16), voxel_size=1, kind="labels")

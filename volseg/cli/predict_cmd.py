@@ -56,6 +56,14 @@ def predict_command(
     target = out or cfg.inference.output_path
     if not target:
         raise VolsegError("give --out or set inference.output_path in the config.")
+    from volseg.io.paths import locate_for_write
+
+    fmt = locate_for_write(target).fmt
+    if fmt != "zarr":
+        raise VolsegError(
+            f"--out {target} must be a zarr store (e.g. pred.zarr); {fmt} output is not "
+            "supported for maps."
+        )
     _threads(int(cfg.system.inference.num_cpus))
     client = get_client(cluster, scheduler)
     try:

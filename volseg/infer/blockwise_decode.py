@@ -186,8 +186,7 @@ def _prepare_output(
     if node_type(node_dir) is not None and not overwrite:
         if is_complete(loc.target, node or None):
             raise VolsegError(
-                f"{loc.label} already holds finished labels; pass overwrite=True (--overwrite) "
-                "to replace them."
+                f"{loc.label} already holds finished labels; use --overwrite to replace them."
             )
         found = zarr.open_group(str(loc.target), path=node, mode="r").attrs.get("volseg") or {}
         if found.get("blockwise") != signature:

@@ -59,26 +59,27 @@ def _check_resumable(out: Any, plan: PredictionPlan, chunks: tuple[int, ...]) ->
         existing = open_volume(out)
     except VolsegError as exc:
         raise VolsegError(
-            f"{out} exists but is not a readable maps output ({exc}); pass overwrite to replace it."
+            f"{out} exists but is not a readable maps output ({exc}); use --overwrite to "
+            "replace it."
         ) from None
     recorded = existing.attrs.get("prediction") or {}
     expected = (plan.out_channels, *plan.spatial_shape)
     if existing.shape != expected or str(existing.dtype) != plan.dtype:
         raise VolsegError(
             f"unfinished output {out} holds {existing.dtype} maps of shape {existing.shape}, not "
-            f"{plan.dtype} {expected}; pass overwrite to start again."
+            f"{plan.dtype} {expected}; use --overwrite to start again."
         )
     for key, value in plan.signature.items():
         if recorded.get(key) != value:
             raise VolsegError(
                 f"unfinished output {out} was started with {key}={recorded.get(key)!r}, not "
-                f"{value!r}; pass overwrite to start again."
+                f"{value!r}; use --overwrite to start again."
             )
     stored_chunks = tuple(existing.data.chunks[1:])
     if stored_chunks != tuple(chunks):
         raise VolsegError(
             f"unfinished output {out} has chunks {list(stored_chunks)}, not {list(chunks)}; "
-            "use the same block shape or pass overwrite."
+            "use the same block shape or start again with --overwrite."
         )
     return existing
 
@@ -99,7 +100,9 @@ def prepare_output(
     """
     if node_exists(out) and not overwrite:
         if is_complete(out):
-            raise VolsegError(f"{out} already holds finished maps; pass overwrite to replace them.")
+            raise VolsegError(
+                f"{out} already holds finished maps; use --overwrite to replace them."
+            )
         _check_resumable(out, plan, chunks)
         return True
     try:
@@ -165,12 +168,12 @@ def done_array(out: Any, counts: Sequence[int], *, unit: str = "blocks") -> Any:
             started = "a blockwise (Dask) run" if recorded == "blocks" else "an in-process run"
             raise VolsegError(
                 f"{out} was started by {started}; resume it the same way (with or without "
-                "--cluster/--scheduler) or pass overwrite."
+                "--cluster/--scheduler) or start again with --overwrite."
             )
         if tuple(markers.shape) != tuple(counts):
             raise VolsegError(
                 f"{out} records {list(markers.shape)} blocks, not {list(counts)}; use the same "
-                "block shape or pass overwrite."
+                "block shape or start again with --overwrite."
             )
         return markers
     markers = group.create_array(

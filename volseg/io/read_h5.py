@@ -65,7 +65,9 @@ def _pick_dataset(handle: Any, key: str | None, path: Path) -> Any:
             return handle[names[0]]
         if not names:
             raise VolsegError(f"{path} contains no datasets.")
-        raise VolsegError(f"{path} has several datasets; choose one with key=, one of {names}.")
+        raise VolsegError(
+            f"{path} has several datasets, {names}; name one after a colon, e.g. {path}:{names[0]}."
+        )
     if key not in handle:
         raise VolsegError(
             f"key {key!r} not found in {path}; available datasets: {list_datasets(handle)}."

@@ -77,9 +77,13 @@ def open_zarr(
         attrs = node.attrs.asdict()
         ome = read_level(attrs, level=level or 0, where=where)
         if ome is None:
+            arrays = list_arrays(node)
+            if not arrays:
+                raise VolsegError(f"{where} is a zarr group that holds no arrays.")
+            prefix = f"{loc.key}/" if loc.key else ""
             raise VolsegError(
-                f"{where} is a zarr group without OME-Zarr multiscales; choose an array with "
-                f"key=, one of {list_arrays(node)}."
+                f"{where} is a zarr group without OME-Zarr multiscales; name one of its arrays "
+                f"{arrays} after a colon, e.g. {loc.target}:{prefix}{arrays[0]}."
             )
         try:
             array = node[ome.path]

@@ -196,7 +196,10 @@ def create_volume(
     """
     loc = locate_for_write(path, key)
     if loc.fmt != "zarr":
-        raise VolsegError(f"create_volume writes zarr stores only, not {loc.label}.")
+        raise VolsegError(
+            f"{loc.label} must be a zarr store (e.g. out.zarr); {loc.fmt} output is not "
+            "supported here."
+        )
     shape = tuple(int(s) for s in shape)
     stored = _created_dtype(dtype, kind=kind, shape=shape, where=loc.label)
     size = as_triple(voxel_size)

@@ -80,9 +80,7 @@ def write_h5(
         check_replaceable(path, kind=src.kind, key=key)
     with open_h5_file(path, "r+") as handle:
         if key in handle and not overwrite:
-            raise VolsegError(
-                f"{path}:{key} already exists; pass --overwrite (overwrite=True) to replace it."
-            )
+            raise VolsegError(f"{path}:{key} already exists; use --overwrite to replace it.")
         parent, _, name = key.rpartition("/")
         group = handle.require_group(parent) if parent else handle
         tmp = f".volseg-tmp-{name}-{uuid.uuid4().hex[:12]}"
