@@ -218,3 +218,16 @@ def test_predict_to_h5_names_the_option(tmp_path, capsys):
     one_sentence(code, err, "--out", "zarr store")
     assert "create_volume" not in err
     assert not out.exists()
+
+
+def test_decode_refuses_writing_into_its_input_h5(case, capsys):
+    tmp, _, gt = case
+    path = tmp / "mh.h5"
+    with h5py.File(path, "w") as f:
+        f["maps"] = oracle_maps(gt)
+    code, _, err = run(
+        ["decode", f"{path}:maps", "--out", f"{path}:labels", "--decoder", "cc"], capsys
+    )
+    one_sentence(code, err, "choose another file for --out", "also an input")
+    with h5py.File(path, "r") as f:
+        assert list(f) == ["maps"]

@@ -1,7 +1,8 @@
 """Guards for writers: never write into an input, and replace only what volseg wrote.
 
 - :func:`refuse_overlap`: an output that is, contains or lies inside one of the command's
-  inputs is refused before anything is written, ``--overwrite`` or not. Paths are compared
+  inputs, or is a dataset of an h5 file that is also an input, is refused before anything is
+  written, ``--overwrite`` or not. Paths are compared
   resolved (symlinks, ``..`` and relative spellings), and inside an h5 file by dataset key.
 - :func:`check_replaceable`: ``--overwrite`` may replace an existing output only when volseg
   wrote it: every zarr node in it carries volseg's attributes (``volseg.kind``), the node being
@@ -114,6 +115,21 @@ def refuse_overlap(
                 f"{option} {out} {relation} the {role} {name}; volseg never writes into its own "
                 "input (with or without --overwrite): choose another output path."
             )
+        shared = _same_h5_file(out, source)
+        if shared is not None:
+            name = getattr(source, "path", source)
+            raise VolsegError(
+                f"choose another file for {option}: {shared} is also an input (the {role} "
+                f"{name}), and volseg never writes into a file it reads."
+            )
+
+
+def _same_h5_file(out: Any, source: Any) -> Path | None:
+    """The h5 file when the output ``out`` and the input ``source`` are datasets of one file."""
+    a, b = place(out), place(source)
+    if a is None or b is None or a.fmt != "h5" or b.fmt != "h5" or a.path != b.path:
+        return None
+    return a.path
 
 
 def _zarr_meta(folder: Path) -> dict[str, Any] | None:
