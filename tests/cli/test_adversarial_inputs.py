@@ -231,3 +231,27 @@ def test_decode_refuses_writing_into_its_input_h5(case, capsys):
     one_sentence(code, err, "choose another file for --out", "also an input")
     with h5py.File(path, "r") as f:
         assert list(f) == ["maps"]
+
+
+# F: volumes without voxels
+
+
+def test_empty_volume_is_refused_where_it_is_read(tmp_path, capsys):
+    empty = tmp_path / "empty0.zarr"
+    zarr.open_array(str(empty), mode="w", shape=(0, 64, 64), chunks=(1, 64, 64), dtype="uint8")
+    with pytest.raises(VolsegError, match="empty"):
+        open_volume(empty)
+    h5 = tmp_path / "empty.h5"
+    with h5py.File(h5, "w") as f:
+        f["raw"] = np.zeros((4, 0, 8), np.uint8)
+    with pytest.raises(VolsegError, match="empty"):
+        open_volume(f"{h5}:raw")
+    cfg = tmp_path / "cfg.yaml"
+    cfg.write_text(CONFIG)
+    ckpt = tiny_checkpoint(tmp_path / "model.pt", tiny_config())
+    out = tmp_path / "o.zarr"
+    argv = ["predict", str(cfg), "--checkpoint", str(ckpt), "--image", str(empty),
+            "--out", str(out)]  # fmt: skip
+    code, _, err = run(argv, capsys)
+    one_sentence(code, err, "empty0.zarr", "empty")
+    assert not out.exists()

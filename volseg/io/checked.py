@@ -145,12 +145,24 @@ def _array_dir(array: Any) -> Path | None:
     return Path(store.root).joinpath(*[p for p in array.path.split("/") if p])
 
 
+def check_not_empty(shape: Any, where: str) -> None:
+    """Refuse a volume with no voxels (an axis of length 0).
+
+    Raises:
+        VolsegError: naming the volume and its shape.
+    """
+    shape = tuple(int(n) for n in shape)
+    if 0 in shape:
+        raise VolsegError(f"{where} is empty (shape {shape}); expected a volume with voxels.")
+
+
 def check_chunks(array: Any, where: str, *, group_attrs: dict[str, Any] | None = None) -> None:
     """Refuse a local zarr array with chunk (or shard) files missing (module docstring).
 
     Raises:
-        VolsegError: the first missing chunk, its block and what to do.
+        VolsegError: the array is empty, or the first missing chunk, its block and what to do.
     """
+    check_not_empty(array.shape, where)
     folder = _array_dir(array)
     if folder is None or not folder.is_dir():
         return

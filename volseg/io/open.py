@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from volseg.errors import VolsegError
-from volseg.io.checked import checked
+from volseg.io.checked import check_not_empty, checked
 from volseg.io.paths import locate
 from volseg.io.volume import Volume
 
@@ -59,6 +59,11 @@ def open_volume(
         from volseg.io.read_tif import open_tif_stack
 
         volume = open_tif_stack(loc.target, voxel_size=voxel_size, offset=offset)
+    try:
+        check_not_empty(volume.shape, volume.path or loc.label)
+    except VolsegError:
+        volume.close()
+        raise
     volume.data = checked(volume.data, volume.path or loc.label)
     if ndim is not None:
         allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
