@@ -255,3 +255,10 @@ def test_empty_volume_is_refused_where_it_is_read(tmp_path, capsys):
     code, _, err = run(argv, capsys)
     one_sentence(code, err, "empty0.zarr", "empty")
     assert not out.exists()
+
+
+def test_model_summary_refuses_an_empty_shape(tmp_path, capsys):
+    cfg = tmp_path / "cfg.yaml"
+    cfg.write_text(CONFIG)
+    code, _, err = run(["model", "summary", str(cfg), "--shape", ""], capsys)
+    one_sentence(code, err, "--shape")

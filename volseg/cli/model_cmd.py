@@ -52,7 +52,7 @@ def summary(
     from volseg.models.summary import narrow_twin, summarize
 
     cfg = load(file, overrides or [])
-    probe = parse_shape(shape) if shape else tuple(int(v) for v in cfg.model.input_size)
+    probe = parse_shape(shape) if shape is not None else tuple(int(v) for v in cfg.model.input_size)
     model = build(cfg.model)
     twin = narrow_twin(cfg.model)  # same layout, 2 channels: a cheap gradient probe
     typer.echo(summarize(model, input_shape=probe, depth=depth, probe=twin))
