@@ -50,6 +50,7 @@ def predict_command(
     """
     from volseg.config import load
     from volseg.infer import get_client, predict
+    from volseg.infer.run_blocks import describe
 
     cfg = load(config, overrides or [])
     blocks = parse_block_shape(block_shape) if block_shape else None
@@ -67,6 +68,9 @@ def predict_command(
             client.close()
     names = ", ".join(maps.attrs.get("channels") or [])
     typer.echo(f"wrote {target}: {maps.dtype} maps {maps.shape} ({names})")
+    note = describe(maps.attrs.get("blockwise_result"))
+    if note:
+        typer.echo(f"blocks: {note}")
 
 
 def _threads(count: int) -> None:

@@ -8,12 +8,13 @@ settings match those recorded in its attributes (``prediction``), else refused.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
 from volseg.errors import VolsegError
+from volseg.geometry import BlockGrid, Triple, triple
 from volseg.infer.plan import PredictionPlan, maps_attrs
+from volseg.infer.run_blocks import Records
 from volseg.io import create_volume, is_complete, open_volume
 from volseg.io.blocks import default_chunks
 from volseg.io.paths import locate_for_write
@@ -34,15 +35,15 @@ def output_chunks(
         for a, (c, b) in enumerate(zip(picked, block_shape, strict=True)):
             if b % c and b < shape[a]:
                 picked[a] = min(b, shape[a])
-        return tuple(picked)  # type: ignore[return-value]
-    out = tuple(min(int(c), n) for c, n in zip(chunks, shape, strict=True))
+        return triple(picked)
+    out = triple(min(int(c), n) for c, n in zip(chunks, shape, strict=True))
     for c, b, n in zip(out, block_shape, shape, strict=True):
         if b % c and b < n:
             raise VolsegError(
                 f"inference.save_prediction.chunks {list(chunks)} must divide the block shape "
                 f"{list(block_shape)} so that blocks write whole chunks."
             )
-    return out  # type: ignore[return-value]
+    return out
 
 
 def node_exists(out: Any) -> bool:
@@ -151,24 +152,17 @@ def writable_array(out: Any) -> Any:
     return group["s0"]
 
 
-def done_array(out: Any, counts: Sequence[int]) -> Any:
-    """The per-block completion markers (``uint8``, one chunk per block) of the maps node."""
-    import zarr
-
+def done_records(out: Any) -> Records:
+    """Where the blocks of a blockwise prediction are recorded: ``volseg_done`` in the node."""
     loc = locate_for_write(out)
-    group = zarr.open_group(str(loc.target), path=loc.key or "", mode="r+")
-    if DONE in group:
-        markers = group[DONE]
-        if tuple(markers.shape) != tuple(counts):
-            raise VolsegError(
-                f"{out} records {list(markers.shape)} blocks, not {list(counts)}; use the same "
-                "block shape or pass overwrite."
-            )
-        return markers
-    return group.create_array(
-        DONE, shape=tuple(counts), chunks=(1,) * len(counts), dtype="uint8", fill_value=0
-    )
+    return Records(str(loc.target), f"{loc.key}/{DONE}" if loc.key else DONE)
 
 
-def block_counts(shape: Sequence[int], block_shape: Sequence[int]) -> tuple[int, ...]:
-    return tuple(math.ceil(n / b) for n, b in zip(shape, block_shape, strict=True))
+def done_array(out: Any, counts: Sequence[int]) -> Any:
+    """The per-block completion markers (``uint8``, one chunk per block) of the maps node,
+    created if missing (see :mod:`volseg.infer.run_blocks`)."""
+    return done_records(out).create(counts, dtype="uint8")
+
+
+def block_counts(shape: Sequence[int], block_shape: Sequence[int]) -> Triple:
+    return BlockGrid.make(shape, block_shape).grid_shape

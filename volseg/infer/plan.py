@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from volseg.errors import VolsegError
+from volseg.geometry import as_shape
 from volseg.infer.grid import Region, WindowGrid, make_grid
 from volseg.infer.rescale import Rescale, make_rescale, net_reader
 from volseg.infer.tta import tta_from_config
@@ -170,7 +171,7 @@ def make_plan(
             where=image,
         )
     settings = SlidingSettings(
-        window=window,  # type: ignore[arg-type]
+        window=as_shape(window, name=source, low=1),
         overlap=float(sw.overlap),
         sigma_scale=float(sw.sigma_scale),
         blending=str(sw.blending),

@@ -160,8 +160,9 @@ def predict(
     else:
         from volseg.infer.blockwise_predict import run_blockwise
 
-        computed = run_blockwise(client, plan, out, block_shape=blocks)
-        log.info("%s: %d blocks computed%s", out, len(computed), " (resumed)" if resumed else "")
+        ran = run_blockwise(client, plan, out, block_shape=blocks)
+        log.info("%s: %d blocks computed, %d reused%s", out, ran.computed, ran.reused,
+                 " (resumed)" if resumed else "")  # fmt: skip
     mark_complete(out)
     return open_volume(out)
 

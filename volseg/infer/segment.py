@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from volseg.errors import VolsegError
+from volseg.infer.run_blocks import describe
 from volseg.io import is_complete, open_volume
 from volseg.io.guard import place
 from volseg.io.paths import locate_for_write
@@ -118,7 +119,8 @@ def _predict(cfg: Any, checkpoint: Any, image: Any, maps_out: str, *, client: An
         say(f"maps: kept {maps_out}")
         return maps
     maps = predict(cfg, checkpoint, image, maps_out, client=client, block_shape=block_shape)
-    say(f"maps: {maps.dtype} {maps.shape} -> {maps_out}")
+    note = describe(maps.attrs.get("blockwise_result"))
+    say(f"maps: {maps.dtype} {maps.shape} -> {maps_out}" + (f" ({note})" if note else ""))
     return maps
 
 
@@ -148,7 +150,7 @@ def segment(
         client: a ``distributed.Client``; None predicts in this process and decodes on threads.
         block_shape: blocks for prediction and decoding (default ``inference.block_shape``).
         halo: decoding context per side (default: ``inference.halo``, else
-            ``volseg.infer.blocks.default_halo``).
+            ``volseg.geometry.default_halo``).
         overwrite: delete ``out`` first and start from nothing.
         say: where progress lines go.
 
@@ -187,7 +189,8 @@ def segment(
         halo=halo, client=client,
     )  # fmt: skip
     n = int(labels.attrs["blockwise_result"]["instances"])
-    say(f"labels: {n} instances -> {root}:{LABELS_KEY}")
+    note = describe(labels.attrs["blockwise_result"])
+    say(f"labels: {n} instances -> {root}:{LABELS_KEY} ({note})")
     summary: dict[str, Any] = {
         "out": str(root), "maps": maps_out, "labels": f"{root}:{LABELS_KEY}", "decoder": name,
         "params": params, "decoder_source": source, "instances": n, "metrics": None,
