@@ -194,3 +194,13 @@ def test_outputs_never_overlap_the_inputs(case, tmp_path, capsys):
         code, _, err = run(["decode", str(pred), *args], capsys)
         assert code == 2 and "never writes into its own input" in err, err
     assert sorted(p.name for p in pred.rglob("*")) == before
+
+
+def test_maps_of_the_wrong_channel_count_exit_2(case, tmp_path, capsys):
+    _, pred, _, _ = case
+    two = tmp_path / "two.zarr"
+    write_volume(two, open_volume(pred).numpy()[:2], voxel_size=(30, 8, 8), kind="maps")
+    code, _, err = run(["decode", str(two), "--out", str(tmp_path / "x.zarr")], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "read channel 2, but the maps" in err and "has only 2 channels" in err
+    assert not (tmp_path / "x.zarr").exists()
