@@ -121,6 +121,15 @@ def _predict(cfg: Any, checkpoint: Any, image: Any, maps_out: str, *, client: An
                     f"{maps_out} holds maps of {key} {recorded.get(key)}, not {value}; pass "
                     "--overwrite to predict again."
                 )
+        from volseg.infer.plan import input_fingerprints
+
+        for key, value in input_fingerprints(checkpoint, str(image)).items():
+            if key in recorded and recorded[key] != value:
+                raise VolsegError(
+                    f"{maps_out} holds maps of an earlier version of the "
+                    f"{key.removesuffix('_fingerprint')} (its files changed since); use "
+                    "--overwrite to predict again."
+                )
         say(f"maps: kept {maps_out}")
         return maps
     maps = predict(
@@ -156,7 +165,7 @@ def segment(
         client: a ``distributed.Client``; None predicts in this process and decodes on threads.
         block_shape: blocks for prediction and decoding (default ``inference.block_shape``).
         halo: decoding context per side (default: ``inference.halo``, else
-            ``volseg.infer.blocks.default_halo``).
+            ``volseg.geometry.default_halo``).
         overwrite: delete ``out`` first and start from nothing.
         say: where progress lines go.
 
