@@ -261,7 +261,7 @@ def test_a_killed_run_resumes_and_finishes_with_the_same_result(ves, tmp_path):
     assert not is_complete(out)
     done = len(list(records.glob("*.npy")))
     assert 3 <= done < 8  # wave 0: the 8 blocks at even grid positions
-    with pytest.raises(VolsegError, match="unfinished run started with other params; use --overwrite"):
+    with pytest.raises(VolsegError, match="started with other params; use --overwrite"):
         blockwise_decode(path, out, params={"min_seed_size": 2}, block_shape=(4, 32, 32),
                          halo=(4, 16, 16))  # fmt: skip
     seg = blockwise_decode(path, out, params={"min_seed_size": 1}, block_shape=(4, 32, 32),
