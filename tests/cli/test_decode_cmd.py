@@ -256,3 +256,16 @@ def test_blockwise_rerun_on_maps_replaced_at_the_same_path_is_refused(case, tmp_
     code, _, err = run(args, capsys)
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert "another version of the maps (their files changed since)" in err
+
+
+def test_blockwise_decode_of_bad_maps_leaves_nothing_behind(case, tmp_path, capsys):
+    _, pred, _, _ = case
+    maps = open_volume(pred).numpy()
+    maps[0, 20, 30, 30] = np.nan  # in the last block
+    bad = tmp_path / "bad.zarr"
+    write_volume(bad, maps, voxel_size=(30, 8, 8), kind="maps", attrs=describe(["b", "c", "d"]))
+    out = tmp_path / "labels.zarr"
+    code, _, err = run(["decode", str(bad), "--out", str(out), "--block-shape", "8,16,16",
+                        "--halo", "4,8,8"], capsys)  # fmt: skip
+    assert code == 2 and "NaN" in err and len(err.strip().splitlines()) == 1, err
+    assert not out.exists()

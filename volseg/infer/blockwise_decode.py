@@ -56,6 +56,7 @@ from volseg.io.fingerprint import fingerprint
 from volseg.io.guard import canonical
 from volseg.io.paths import locate_for_write
 from volseg.io.zarr_layout import node_type
+from volseg.lock import output_lock
 
 log = logging.getLogger(__name__)
 
@@ -276,8 +277,31 @@ def blockwise_decode(
 
     Raises:
         VolsegError: bad maps, decoder, options or geometry; an existing finished output
-            (without ``overwrite``); an unfinished one started with other settings.
+            (without ``overwrite``); an unfinished one started with other settings; another process
+            writing ``out_path``.
     """
+    with output_lock(out_path):
+        return _blockwise_decode(
+            maps_path, out_path, decoder=decoder, params=params, block_shape=block_shape,
+            halo=halo, client=client, overwrite=overwrite, chunks=chunks, shards=shards,
+            max_rounds=max_rounds,
+        )  # fmt: skip
+
+
+def _blockwise_decode(
+    maps_path: str | Path,
+    out_path: str | Path,
+    *,
+    decoder: str = "contour_distance",
+    params: Mapping[str, Any] | None = None,
+    block_shape: int | Sequence[int] | None = None,
+    halo: int | Sequence[int] | None = None,
+    client: Any = None,
+    overwrite: bool = False,
+    chunks: int | Sequence[int] | None = None,
+    shards: int | Sequence[int] | None = None,
+    max_rounds: int | None = None,
+) -> Volume:
     maps_path = str(maps_path)
     maps = open_volume(maps_path, ndim=4)
     _check_maps(maps, maps_path)
@@ -301,13 +325,35 @@ def blockwise_decode(
         overwrite=overwrite,
     )  # fmt: skip
     job = Job(maps_path, store, node, grid, decoder, params, rule, uuid.uuid4().hex)
+    try:
+        _decode_job(job, spec, min_size=min_size, resumed=resumed, max_rounds=max_rounds,
+                    client=client)  # fmt: skip
+    except VolsegError:  # bad maps found while reading: leave nothing half-written behind
+        if not resumed:
+            _discard(store, node)
+        raise
+    return open_volume(out_path)
+
+
+def _discard(store: str, node: str) -> None:
+    """Delete the labels node this run created (never a finished one)."""
+    from volseg.atomic import remove
+
+    if not is_complete(store, node or None):
+        remove(Path(store).joinpath(*node.split("/")) if node else Path(store))
+
+
+def _decode_job(job: Job, spec: Any, *, min_size: int, resumed: bool, max_rounds: int | None,
+                client: Any) -> None:  # fmt: skip
+    """Decode, stitch and write every block of ``job`` (resuming its records)."""
+    grid = job.grid
     if spec is not None:
         from volseg.infer.seeded_decode import seeded_rounds
 
         log.info("decoding %d blocks from global seeds (%s)", len(grid), "resumed" * resumed)
         result = seeded_rounds(job, spec, max_rounds=max_rounds, client=client)
         _finish(job, _plain(result))
-        return open_volume(out_path)
+        return
     seconds: dict[str, float] = {}
     start = time.perf_counter()
     ran = job.run(decode_block, stage="blocks", client=client)
@@ -327,4 +373,3 @@ def blockwise_decode(
     _finish(job, _plain(result))
     log.info("stitched %d block segments into %d instances", counts["block_segments"],
              counts["instances"])  # fmt: skip
-    return open_volume(out_path)

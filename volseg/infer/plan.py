@@ -212,7 +212,8 @@ def make_plan(
         "train_resolution": None if resolution is None else [float(r) for r in resolution],
         "normalize": str(transform.normalize),
         "clip_percentiles": [
-            float(transform.clip_percentile_low), float(transform.clip_percentile_high)
+            float(transform.clip_percentile_low),
+            float(transform.clip_percentile_high),
         ],
         "image_stats": {k: float(v) for k, v in stats.items()},
         "dtype": dtype,
