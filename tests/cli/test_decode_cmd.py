@@ -229,3 +229,43 @@ def test_bad_blockwise_options_exit_2(case, tmp_path, capsys, extra, message):
     assert code == 2 and message in err, err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert not out.exists()
+
+
+def test_maps_of_the_wrong_channel_count_exit_2(case, tmp_path, capsys):
+    _, pred, _, _ = case
+    two = tmp_path / "two.zarr"
+    write_volume(two, open_volume(pred).numpy()[:2], voxel_size=(30, 8, 8), kind="maps")
+    code, _, err = run(["decode", str(two), "--out", str(tmp_path / "x.zarr")], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "read channel 2, but the maps" in err and "has only 2 channels" in err
+    assert not (tmp_path / "x.zarr").exists()
+
+
+def test_blockwise_rerun_on_maps_replaced_at_the_same_path_is_refused(case, tmp_path, capsys):
+    from volseg.io.write_zarr import set_complete
+
+    _, pred, _, _ = case
+    out = tmp_path / "blocks.zarr"
+    args = ["decode", str(pred), "--out", str(out), "--min-seed-size", "4", "--block-shape",
+            "8,16,16", "--halo", "4,8,8"]  # fmt: skip
+    assert run(args, capsys)[0] == 0
+    set_complete(out, "", False)  # as if it had stopped before finishing
+    maps = open_volume(pred).numpy()
+    write_volume(pred, maps[:, ::-1].copy(), voxel_size=(30, 8, 8), kind="maps",
+                 attrs=describe(["b", "c", "d"]), overwrite=True)  # fmt: skip
+    code, _, err = run(args, capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "another version of the maps (their files changed since)" in err
+
+
+def test_blockwise_decode_of_bad_maps_leaves_nothing_behind(case, tmp_path, capsys):
+    _, pred, _, _ = case
+    maps = open_volume(pred).numpy()
+    maps[0, 20, 30, 30] = np.nan  # in the last block
+    bad = tmp_path / "bad.zarr"
+    write_volume(bad, maps, voxel_size=(30, 8, 8), kind="maps", attrs=describe(["b", "c", "d"]))
+    out = tmp_path / "labels.zarr"
+    code, _, err = run(["decode", str(bad), "--out", str(out), "--block-shape", "8,16,16",
+                        "--halo", "4,8,8"], capsys)  # fmt: skip
+    assert code == 2 and "NaN" in err and len(err.strip().splitlines()) == 1, err
+    assert not out.exists()

@@ -100,3 +100,35 @@ def test_a_rerun_with_another_block_shape_is_refused(tmp_path, monkeypatch):
     ):
         predict(cfg, ckpt, path, out, block_shape=(16, 32, 32))
     assert not is_complete(out)
+
+
+@pytest.mark.parametrize("change", ["checkpoint", "image", "normalisation"])
+def test_a_rerun_from_changed_inputs_is_refused(tmp_path, monkeypatch, change):
+    """Paths alone do not say the inputs are the same: a checkpoint rewritten in place (as
+    training does with best.pt), an image replaced at the same path, or other clip
+    percentiles would mix two predictions into one output."""
+    cfg = tiny_config()
+    ckpt = tiny_checkpoint(tmp_path / "m.pt", cfg)
+    path = write_image(tmp_path / "image.zarr", tiny_image((20, 50, 70)))
+    out = tmp_path / "pred.zarr"
+    with monkeypatch.context() as patch:
+        interrupt_after(patch, 3)
+        with pytest.raises(KeyboardInterrupt):
+            predict(cfg, ckpt, path, out, block_shape=BLOCKS)
+    message = {
+        "checkpoint": "another version of the checkpoint",
+        "image": "another version of the image",
+        "normalisation": "clip_percentiles",
+    }
+    if change == "checkpoint":
+        tiny_checkpoint(tmp_path / "m.pt", cfg, seed=5)
+    elif change == "image":
+        import shutil
+
+        shutil.rmtree(tmp_path / "image.zarr")
+        write_image(tmp_path / "image.zarr", tiny_image((20, 50, 70), seed=3))
+    else:
+        cfg = tiny_config("data.image_transform.clip_percentile_high=0.5")
+    with pytest.raises(VolsegError, match=message[change]):
+        predict(cfg, ckpt, path, out, block_shape=BLOCKS)
+    assert not is_complete(out)

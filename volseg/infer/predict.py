@@ -50,6 +50,7 @@ from volseg.io.blocks import iter_blocks
 from volseg.io.paths import locate_for_write
 from volseg.io.volume import Volume
 from volseg.io.voxels import agreed_voxel_size
+from volseg.lock import output_lock
 
 log = logging.getLogger(__name__)
 
@@ -128,10 +129,19 @@ def predict(
         VolsegError: a checkpoint not matching the config, an image with the wrong number of
             channels, an existing output, an unwritable output.
     """
-    from volseg.checkpoint import build_model_from_checkpoint, load_checkpoint
     from volseg.io.guard import refuse_overlap
 
     refuse_overlap(out, {"image": image, "checkpoint": checkpoint})
+    with output_lock(out):
+        return _predict(cfg, checkpoint, image, out, client=client, block_shape=block_shape,
+                        overwrite=overwrite, say=say)  # fmt: skip
+
+
+def _predict(cfg: Any, checkpoint: Any, image: Any, out: Any, *, client: Any,
+             block_shape: Sequence[int] | None, overwrite: bool,
+             say: Callable[[str], None] | None) -> Volume:  # fmt: skip
+    from volseg.checkpoint import build_model_from_checkpoint, load_checkpoint
+
     cfg = _config(cfg)
     ckpt = load_checkpoint(checkpoint)
     check_model_config(cfg.model, ckpt["model_cfg"], str(checkpoint))

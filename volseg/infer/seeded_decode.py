@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from volseg.decode.postprocess import label_dtype
+from volseg.geometry import Box
 from volseg.infer.block_flood import SeededSpec
 from volseg.infer.decode_tasks import Job, run_tasks, stitch_components
 from volseg.infer.seeded_tasks import (
@@ -81,19 +82,12 @@ def _save_plan(job: Job, step: int, pending: list[int]) -> None:
     save_npy(job.scratch_dir / "flood" / PLAN, np.array([step, *pending], dtype=np.int64))
 
 
-def _pending(job: Job, stage: str, n_blocks: int) -> tuple[dict[int, int], list[int]]:
-    done = job.finished(stage)
-    return done, [i for i in range(n_blocks) if i not in done]
-
-
-def _feeds(
-    box: tuple[tuple[int, int], ...], read: tuple[slice, ...], shape: tuple[int, ...]
-) -> bool:
+def _feeds(box: tuple[tuple[int, int], ...], read: Box, shape: tuple[int, ...]) -> bool:
     """Whether changed voxels in ``box`` lie on a cut face of a read region (its inputs)."""
-    inside = all(lo < r.stop and hi > r.start for (lo, hi), r in zip(box, read, strict=True))
+    inside = all(lo < r.stop and hi > r.start for (lo, hi), r in zip(box, read.slices, strict=True))
     if not inside:
         return False
-    for axis, r in enumerate(read):
+    for axis, r in enumerate(read.slices):
         lo, hi = box[axis]
         if (r.start > 0 and lo <= r.start < hi) or (r.stop < shape[axis] and lo < r.stop <= hi):
             return True
@@ -123,12 +117,8 @@ def seeded_rounds(
     seconds: dict[str, float] = {}
 
     start = time.perf_counter()
-    done, todo = _pending(job, "seeds", n_blocks)
-    seeds_decoded = len(todo)
-    for i, n in zip(
-        todo, run_tasks(seed_block, [(job, spec, i) for i in todo], client), strict=True
-    ):
-        done[i] = n
+    seeds = job.run(seed_block, spec, stage="seeds", client=client)
+    done = job.finished("seeds")
     tables, counts = stitch_components(
         job, done, stage="seeds", min_size=spec.min_seed_size, client=client
     )
@@ -175,7 +165,8 @@ def seeded_rounds(
         log.warning("flood rounds stopped at %d without converging (%d blocks changing)",
                     round_no, len(active))  # fmt: skip
     return {
-        "instances": int(keep.sum()), "blocks": n_blocks, "seeds_decoded": seeds_decoded,
+        "instances": int(keep.sum()), "blocks": n_blocks, "seeds_decoded": seeds.computed,
+        "blocks_computed": seeds.computed, "blocks_reused": seeds.reused,
         "seeds": n_seeds, "seed_pieces": counts["block_segments"], "rounds": round_no,
         "blocks_decoded": floods, "floods_reused": reused, "converged": not active,
         "seconds": seconds,

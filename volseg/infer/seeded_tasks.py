@@ -22,21 +22,21 @@ import cc3d
 import fastremap
 import numpy as np
 
+from volseg import geometry
 from volseg.atomic import atomic_write
 from volseg.infer.block_flood import SeededSpec, pieces, ring_flood
-from volseg.infer.blocks import Region, cut_faces, relative
 from volseg.infer.decode_tasks import Job, _maps
 
 SEEDS_ARRAY = "seeds.zarr"  # inside the scratch directory
 Box = tuple[tuple[int, int], ...]
 
 
-def read_maps(job: Job, region: Region) -> np.ndarray:
+def read_maps(job: Job, region: geometry.Box) -> np.ndarray:
     """Float maps of a region (uint8 maps dequantised as the whole-volume route does)."""
     from volseg.maps import dequantize
 
     volume = _maps(job.maps, job.token)
-    raw = np.asarray(volume.data[(slice(None), *region)])
+    raw = np.asarray(volume.data[(slice(None), *region.slices)])
     return dequantize(raw, volume.attrs, source=job.maps)
 
 
@@ -71,9 +71,9 @@ def write_seeds(job: Job, block_id: int, lut: np.ndarray) -> None:
     import zarr
 
     block = job.grid.block(block_id)
-    local = job.labels_of(block_id, "seeds")[relative(block.write, block.seam)]
+    local = job.labels_of(block_id, "seeds")[block.write.relative_to(block.seam).slices]
     array = zarr.open_array(seeds_path(job), mode="r+")
-    array[block.write] = lut[local].astype(array.dtype, copy=False)
+    array[block.write.slices] = lut[local].astype(array.dtype, copy=False)
 
 
 def state_dtype(labels: np.dtype) -> np.dtype:
@@ -85,25 +85,22 @@ def _outside(job: Job, block: Any) -> tuple[np.ndarray, np.ndarray] | None:
     """Labels and levels over the block's read region from its neighbours' stored states
     (the block's own write region is left empty: only the cut faces are used)."""
     grid = job.grid
-    shape = block.read_shape
+    shape = block.read.shape
     labels = levels = None
     for other in grid.neighbours(block):
         path = job.block_file(other.id, "flood")
         if not path.is_file():
             continue
         state = job.labels_of(other.id, "flood")
-        box = tuple(
-            slice(max(r.start, w.start), min(r.stop, w.stop))
-            for r, w in zip(block.read, other.write, strict=True)
-        )
-        if any(b.start >= b.stop for b in box):
+        box = block.read.intersect(other.write)
+        if box is None:
             continue
         if labels is None:
             labels = np.zeros(shape, state.dtype["label"])
             levels = np.full(shape, np.inf, np.float32)
-        part = state[relative(box, other.write)]
-        labels[relative(box, block.read)] = part["label"]
-        levels[relative(box, block.read)] = part["level"]
+        part = state[box.relative_to(other.write).slices]
+        labels[box.relative_to(block.read).slices] = part["label"]
+        levels[box.relative_to(block.read).slices] = part["level"]
     return None if labels is None else (labels, levels)
 
 
@@ -152,15 +149,15 @@ def _flood(job: Job, spec: SeededSpec, block_id: int) -> Box | None:
     grid = job.grid
     block = grid.block(block_id)
     p = pieces(read_maps(job, block.read), spec)
-    seeds = np.asarray(zarr.open_array(seeds_path(job), mode="r")[block.read])
+    seeds = np.asarray(zarr.open_array(seeds_path(job), mode="r")[block.read.slices])
     labels, levels = ring_flood(
         p.height, seeds, p.foreground, connectivity=spec.connectivity,
-        cut=cut_faces(block.read, grid.shape),
+        cut=block.read.cut_faces(grid.shape),
         outside=_outside(job, block),
     )  # fmt: skip
-    state = np.empty(tuple(s.stop - s.start for s in block.write), state_dtype(labels.dtype))
-    state["label"] = labels[block.inner]
-    state["level"] = levels[block.inner]
+    state = np.empty(block.write.shape, state_dtype(labels.dtype))
+    state["label"] = labels[block.inner.slices]
+    state["level"] = levels[block.inner.slices]
     path = job.block_file(block_id, "flood")
     diff = np.ones(state.shape, dtype=bool)
     if path.is_file():
@@ -171,7 +168,7 @@ def _flood(job: Job, spec: SeededSpec, block_id: int) -> Box | None:
         return None
     job.save_labels(block_id, state, 0, stage="flood")
     box = []
-    for axis, w in enumerate(block.write):
+    for axis, w in enumerate(block.write.slices):
         hit = np.flatnonzero(diff.any(axis=tuple(a for a in range(3) if a != axis)))
         box.append((w.start + int(hit[0]), w.start + int(hit[-1]) + 1))
     return tuple(box)
@@ -190,4 +187,4 @@ def write_final(job: Job, block_id: int, lut: Any) -> None:
     block = job.grid.block(block_id)
     labels = job.labels_of(block_id, "flood")["label"]
     array = zarr.open_array(job.store, path=f"{job.node}/s0" if job.node else "s0", mode="r+")
-    array[block.write] = np.asarray(lut)[labels].astype(array.dtype, copy=False)
+    array[block.write.slices] = np.asarray(lut)[labels].astype(array.dtype, copy=False)

@@ -27,6 +27,7 @@ from volseg.io import is_complete, open_volume
 from volseg.io.guard import place
 from volseg.io.paths import locate_for_write
 from volseg.io.zarr_layout import node_type
+from volseg.lock import output_lock
 
 MAPS_KEY = "maps"
 LABELS_KEY = "labels/segmentation"
@@ -121,6 +122,15 @@ def _predict(cfg: Any, checkpoint: Any, image: Any, maps_out: str, *, client: An
                     f"{maps_out} holds maps of {key} {recorded.get(key)}, not {value}; pass "
                     "--overwrite to predict again."
                 )
+        from volseg.infer.plan import input_fingerprints
+
+        for key, value in input_fingerprints(checkpoint, str(image)).items():
+            if key in recorded and recorded[key] != value:
+                raise VolsegError(
+                    f"{maps_out} holds maps of an earlier version of the "
+                    f"{key.removesuffix('_fingerprint')} (its files changed since); use "
+                    "--overwrite to predict again."
+                )
         say(f"maps: kept {maps_out}")
         return maps
     maps = predict(
@@ -156,7 +166,7 @@ def segment(
         client: a ``distributed.Client``; None predicts in this process and decodes on threads.
         block_shape: blocks for prediction and decoding (default ``inference.block_shape``).
         halo: decoding context per side (default: ``inference.halo``, else
-            ``volseg.infer.blocks.default_halo``).
+            ``volseg.geometry.default_halo``).
         overwrite: delete ``out`` first and start from nothing.
         say: where progress lines go.
 
@@ -165,8 +175,34 @@ def segment(
 
     Raises:
         VolsegError: bad paths, shapes, config or checkpoint; a finished ``out`` without
-            ``overwrite``; maps in ``out`` from another checkpoint.
+            ``overwrite``; maps in ``out`` from another checkpoint; another process
+            writing ``out``.
     """
+    from volseg.io.guard import refuse_overlap
+
+    refuse_overlap(
+        out, {"image": image, "ground truth": gt, "mask": mask, "checkpoint": checkpoint}
+    )
+    with output_lock(out):
+        return _segment(
+            cfg,
+            checkpoint,
+            image,
+            out,
+            gt=gt,
+            mask=mask,
+            client=client,
+            block_shape=block_shape,
+            halo=halo,
+            overwrite=overwrite,
+            say=say,
+        )
+
+
+def _segment(cfg: Any, checkpoint: Any, image: Any, out: Any, *, gt: str | None,
+             mask: str | None, client: Any, block_shape: Sequence[int] | None,
+             halo: int | Sequence[int] | None, overwrite: bool,
+             say: Callable[[str], None]) -> dict[str, Any]:  # fmt: skip
     from volseg.config import load
     from volseg.infer.blockwise_decode import (
         blockwise_decode,
@@ -175,11 +211,7 @@ def segment(
         reuse_line,
     )
     from volseg.infer.predict import open_image
-    from volseg.io.guard import refuse_overlap
 
-    refuse_overlap(
-        out, {"image": image, "ground truth": gt, "mask": mask, "checkpoint": checkpoint}
-    )
     cfg = load(cfg) if isinstance(cfg, str | os.PathLike) else cfg
     name, params, source = decoder_settings(cfg, checkpoint)
     root = _root(out, overwrite)

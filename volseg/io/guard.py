@@ -68,6 +68,16 @@ def place(spec: Any) -> Place | None:
     return Place(Path(loc.target).resolve(), fmt, key)
 
 
+def canonical(spec: Any) -> str:
+    """One spelling of a path per place on disk, to recognise an input on resume: the resolved
+    ``container[:key]`` (symlinks, ``..``, ``file://`` and relative spellings folded); URLs and
+    stores are returned as given."""
+    where = place(spec)
+    if where is None:
+        return str(getattr(spec, "path", spec))
+    return f"{where.path}:{'/'.join(where.key)}" if where.key else str(where.path)
+
+
 def _inside(inner: Place, outer: Place) -> bool:
     """Whether ``inner`` is ``outer`` or lies inside it."""
     if inner.fmt == "h5" and outer.fmt == "h5":
