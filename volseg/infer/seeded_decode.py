@@ -43,6 +43,7 @@ from volseg.decode.postprocess import label_dtype
 from volseg.infer.block_flood import SeededSpec
 from volseg.infer.decode_tasks import Job, run_tasks, stitch_components
 from volseg.infer.seeded_tasks import (
+    INPUTS,
     create_seeds,
     flood_block,
     round_dir,
@@ -157,6 +158,7 @@ def seeded_rounds(
         step += 1
         _save_plan(job, step, sorted(pending))
         shutil.rmtree(round_dir(job, step - 1), ignore_errors=True)
+    shutil.rmtree(job.scratch_dir / INPUTS, ignore_errors=True)  # only floods read them
     active = sorted(pending)
     round_no = -(-step // COLOURS)
     seconds["flood"] = time.perf_counter() - start

@@ -9,7 +9,10 @@ so an interrupted run keeps its finished blocks). Rounds:
 * :func:`write_seeds` - global seed ids of the write region into the scratch seed array.
 * :func:`flood_block` - the flood of the read region from the global seeds and the
   neighbours' labels and levels on its cut faces (stage ``flood``), repeated while they
-  change, in waves of blocks that do not read each other's states.
+  change, in waves of blocks that do not read each other's states. What a flood reads
+  that no round changes (height, foreground, global seeds of the read region) is stored
+  per block by its first flood (:func:`flood_inputs`), and of the neighbours' states only
+  the voxels on the read region's cut faces are read.
 * :func:`tally_block` / :func:`write_final` - voxels per global id, then the final ids.
 """
 
@@ -23,11 +26,12 @@ import fastremap
 import numpy as np
 
 from volseg.atomic import atomic_write
-from volseg.infer.block_flood import SeededSpec, pieces, ring_flood
+from volseg.infer.block_flood import Cut, SeededSpec, pieces, ring_flood
 from volseg.infer.blocks import Region, cut_faces, relative
 from volseg.infer.decode_tasks import Job, _maps
 
 SEEDS_ARRAY = "seeds.zarr"  # inside the scratch directory
+INPUTS = "inputs"  # scratch folder of the flood's fixed inputs per block (flood_inputs)
 Box = tuple[tuple[int, int], ...]
 
 
@@ -81,30 +85,89 @@ def state_dtype(labels: np.dtype) -> np.dtype:
     return np.dtype([("label", labels), ("level", np.float32)])
 
 
+def _state(job: Job, block_id: int) -> np.ndarray:
+    """A block's stored flood state, mapped from its file (read only where sliced)."""
+    path = job.block_file(block_id, "flood")
+    with open(path, "rb") as f:
+        f.seek(8)  # the count written by Job.save_labels
+        version = np.lib.format.read_magic(f)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+        else:
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
+        offset = f.tell()
+    return np.memmap(path, dtype, mode="r", offset=offset, shape=shape,
+                     order="F" if fortran else "C")  # fmt: skip
+
+
+def _faces(box: Region, read: Region, cut: Cut) -> list[Region]:
+    """The parts of ``box`` (inside ``read``) on the cut faces of ``read``: the only voxels
+    of the outside that :func:`~volseg.infer.block_flood.ring_flood` uses."""
+    out = []
+    for axis, (low, high) in enumerate(cut):
+        for is_cut, plane in ((low, read[axis].start), (high, read[axis].stop - 1)):
+            if is_cut and box[axis].start <= plane < box[axis].stop:
+                out.append((*box[:axis], slice(plane, plane + 1), *box[axis + 1 :]))
+    return out
+
+
 def _outside(job: Job, block: Any) -> tuple[np.ndarray, np.ndarray] | None:
-    """Labels and levels over the block's read region from its neighbours' stored states
-    (the block's own write region is left empty: only the cut faces are used)."""
+    """Labels and levels on the cut faces of the block's read region from its neighbours'
+    stored states (everything else left empty: only the cut faces are used)."""
     grid = job.grid
     shape = block.read_shape
+    cut = cut_faces(block.read, grid.shape)
     labels = levels = None
     for other in grid.neighbours(block):
-        path = job.block_file(other.id, "flood")
-        if not path.is_file():
-            continue
-        state = job.labels_of(other.id, "flood")
         box = tuple(
             slice(max(r.start, w.start), min(r.stop, w.stop))
             for r, w in zip(block.read, other.write, strict=True)
         )
-        if any(b.start >= b.stop for b in box):
+        faces = [] if any(b.start >= b.stop for b in box) else _faces(box, block.read, cut)
+        if not faces or not job.block_file(other.id, "flood").is_file():
             continue
+        state = _state(job, other.id)
         if labels is None:
             labels = np.zeros(shape, state.dtype["label"])
             levels = np.full(shape, np.inf, np.float32)
-        part = state[relative(box, other.write)]
-        labels[relative(box, block.read)] = part["label"]
-        levels[relative(box, block.read)] = part["level"]
+        for face in faces:
+            part = np.asarray(state[relative(face, other.write)])
+            labels[relative(face, block.read)] = part["label"]
+            levels[relative(face, block.read)] = part["level"]
     return None if labels is None else (labels, levels)
+
+
+def _inputs_file(job: Job, block_id: int) -> Path:
+    return job.scratch_dir / INPUTS / f"{block_id}.npy"
+
+
+def flood_inputs(
+    job: Job, spec: SeededSpec, block: Any
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+    """Flood height, foreground (None = all) and global seeds of a block's read region.
+
+    They do not change between flood rounds, so the first flood of a block stores them in
+    one uncompressed file (``inputs/<id>.npy``: three arrays, an empty foreground for None)
+    and later rounds read that instead of the maps and seeds: read-region voxels times 3 to
+    9 bytes per block on disk, removed with the flood stage; nothing is kept in memory."""
+    import zarr
+
+    path = _inputs_file(job, block.id)
+    if path.is_file():
+        with open(path, "rb") as f:
+            height, foreground, seeds = (np.load(f, allow_pickle=False) for _ in range(3))
+        return height, (foreground if foreground.size else None), seeds
+    p = pieces(read_maps(job, block.read), spec)
+    seeds = np.asarray(zarr.open_array(seeds_path(job), mode="r")[block.read])
+    foreground = np.zeros(0, bool) if p.foreground is None else p.foreground
+
+    def write(tmp: str) -> None:
+        with open(tmp, "wb") as f:
+            for array in (p.height, foreground, seeds):
+                np.save(f, np.ascontiguousarray(array), allow_pickle=False)
+
+    atomic_write(path, write)
+    return p.height, p.foreground, seeds
 
 
 def save_npy(path: Path, array: np.ndarray) -> None:
@@ -147,14 +210,11 @@ def flood_block(
 
 
 def _flood(job: Job, spec: SeededSpec, block_id: int) -> Box | None:
-    import zarr
-
     grid = job.grid
     block = grid.block(block_id)
-    p = pieces(read_maps(job, block.read), spec)
-    seeds = np.asarray(zarr.open_array(seeds_path(job), mode="r")[block.read])
+    height, foreground, seeds = flood_inputs(job, spec, block)
     labels, levels = ring_flood(
-        p.height, seeds, p.foreground, connectivity=spec.connectivity,
+        height, seeds, foreground, connectivity=spec.connectivity,
         cut=cut_faces(block.read, grid.shape),
         outside=_outside(job, block),
     )  # fmt: skip
@@ -164,9 +224,9 @@ def _flood(job: Job, spec: SeededSpec, block_id: int) -> Box | None:
     path = job.block_file(block_id, "flood")
     diff = np.ones(state.shape, dtype=bool)
     if path.is_file():
-        old = job.labels_of(block_id, "flood")
+        old = _state(job, block_id)
         if old.dtype == state.dtype:
-            diff = old != state
+            diff = np.asarray(old != state)
     if not diff.any():
         return None
     job.save_labels(block_id, state, 0, stage="flood")
