@@ -16,15 +16,18 @@ import numpy as np
 from numba import njit
 from scipy import ndimage as ndi
 
-from volseg.decode._bucket_kernel import bucket_bounds
+from volseg.decode._bucket_kernel import _prefetch_rows, bucket_bounds
+from volseg.decode._flood import AHEAD
+from volseg.decode._neighbours import row_offsets
 
 FREE = np.int64(1) << 40  # a cell at FREE + rank: in the mask, not reached yet
 
 
 @njit(cache=True, nogil=True)
-def _flood(rank, source, mask, offsets, nlev):  # pragma: no cover - compiled
+def _flood(rank, source, mask, offsets, rows, nlev):  # pragma: no cover - compiled
     """Levels (as ranks) of the padded arrays (a False border in ``mask``, so no bounds
-    tests); ``offsets`` are raveled neighbour steps. One cell per voxel holds its state, so
+    tests); ``offsets`` are raveled neighbour steps, ``rows`` the rows they touch (prefetched
+    ``AHEAD`` pops early, as in :mod:`._bucket_kernel`). One cell per voxel holds its state, so
     a neighbour test is one load: -1 outside the mask, ``FREE + rank`` not reached yet, else
     the level it was reached at."""
     flat = rank.ravel()
@@ -59,9 +62,13 @@ def _flood(rank, source, mask, offsets, nlev):  # pragma: no cover - compiled
         if h < tail[cur]:
             i = fifo[h]
             head[cur] = h + 1
+            if h + AHEAD < tail[cur]:
+                _prefetch_rows(cell, fifo[h + AHEAD], rows)
         elif now_head < now_tail:
             i = now[now_head]
             now_head += 1
+            if now_head + AHEAD < now_tail:
+                _prefetch_rows(cell, now[now_head + AHEAD], rows)
         else:
             cur += 1
             while cur < nlev and head[cur] == tail[cur]:
@@ -118,13 +125,15 @@ def flood_levels(
     footprint = ndi.generate_binary_structure(3, connectivity)
     nbrs = np.argwhere(footprint).astype(np.int64) - 1
     nbrs = nbrs[np.any(nbrs != 0, axis=1)]
-    _, py, px = (s + 2 for s in height.shape)
+    pz, py, px = (s + 2 for s in height.shape)
     offsets = (nbrs[:, 0] * py + nbrs[:, 1]) * px + nbrs[:, 2]
+    rows = row_offsets(3, connectivity, (pz, py, px))
     out = _flood(
         _padded(ranks, ranks.dtype),
         _padded(sources, bool),
         _padded(mask, bool),
         offsets,
+        rows,
         max(1, values.size),
     )[1:-1, 1:-1, 1:-1]
     levels = np.full(height.shape, np.inf)

@@ -32,7 +32,6 @@ from volseg.infer.decode_tasks import Job, _maps
 
 SEEDS_ARRAY = "seeds.zarr"  # inside the scratch directory
 INPUTS = "inputs"  # scratch folder of the flood's fixed inputs per block (flood_inputs)
-Box = tuple[tuple[int, int], ...]
 
 
 def read_maps(job: Job, region: Region) -> np.ndarray:
@@ -185,31 +184,29 @@ def round_dir(job: Job, step: int) -> Path:
     return job.scratch_dir / "flood" / f"wave{step}"
 
 
-def round_records(job: Job, step: int) -> dict[int, Box | None]:
-    """The blocks that finished a wave, with the box of what they changed (or None)."""
+def round_records(job: Job, step: int) -> dict[int, list[int]]:
+    """The blocks that finished a wave, with the blocks whose inputs they changed."""
     folder = round_dir(job, step)
-    out: dict[int, Box | None] = {}
+    out: dict[int, list[int]] = {}
     for path in folder.glob("*.npy") if folder.is_dir() else ():
         if path.name.startswith("."):
             continue
-        box = np.load(path, allow_pickle=False).reshape(-1, 2)
-        out[int(path.stem)] = tuple((int(a), int(b)) for a, b in box) if box.size else None
+        out[int(path.stem)] = [int(i) for i in np.load(path, allow_pickle=False)]
     return out
 
 
-def flood_block(
-    job: Job, spec: SeededSpec, block_id: int, step: int
-) -> tuple[tuple[int, int], ...] | None:
+def flood_block(job: Job, spec: SeededSpec, block_id: int, step: int) -> list[int]:
     """Round 3 (repeated): flood the block's read region from the global seeds and from its
     neighbours' stored states on its cut faces; store the write region's labels and levels,
-    and a done-record of the wave ``step``. Returns the box (volume coordinates, per axis
-    ``(start, stop)``) of the voxels that changed, or None."""
-    box = _flood(job, spec, block_id)
-    save_npy(round_dir(job, step) / f"{block_id}.npy", np.array(box or [], np.int64))
-    return box
+    and a done-record of the wave ``step``. Returns the neighbours whose inputs changed: those
+    with a changed voxel on a cut face of their read region. A block none of whose inputs
+    changed since its last flood would flood to the same state, so only these flood again."""
+    readers = _flood(job, spec, block_id)
+    save_npy(round_dir(job, step) / f"{block_id}.npy", np.array(readers, np.int64))
+    return readers
 
 
-def _flood(job: Job, spec: SeededSpec, block_id: int) -> Box | None:
+def _flood(job: Job, spec: SeededSpec, block_id: int) -> list[int]:
     grid = job.grid
     block = grid.block(block_id)
     height, foreground, seeds = flood_inputs(job, spec, block)
@@ -228,13 +225,26 @@ def _flood(job: Job, spec: SeededSpec, block_id: int) -> Box | None:
         if old.dtype == state.dtype:
             diff = np.asarray(old != state)
     if not diff.any():
-        return None
+        return []
     job.save_labels(block_id, state, 0, stage="flood")
-    box = []
-    for axis, w in enumerate(block.write):
-        hit = np.flatnonzero(diff.any(axis=tuple(a for a in range(3) if a != axis)))
-        box.append((w.start + int(hit[0]), w.start + int(hit[-1]) + 1))
-    return tuple(box)
+    return _readers(grid, block, diff)
+
+
+def _readers(grid: Any, block: Any, diff: np.ndarray) -> list[int]:
+    """The neighbours that read a changed voxel (``diff`` over the block's write region):
+    one on a cut face of their read region (what :func:`_outside` reads)."""
+    out = []
+    for other in grid.neighbours(block):
+        box = tuple(
+            slice(max(r.start, w.start), min(r.stop, w.stop))
+            for r, w in zip(other.read, block.write, strict=True)
+        )
+        if any(b.start >= b.stop for b in box):
+            continue
+        faces = _faces(box, other.read, cut_faces(other.read, grid.shape))
+        if any(diff[relative(face, block.write)].any() for face in faces):
+            out.append(other.id)
+    return out
 
 
 def tally_block(job: Job, block_id: int) -> tuple[np.ndarray, np.ndarray]:
