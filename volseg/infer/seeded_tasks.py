@@ -18,6 +18,9 @@ so an interrupted run keeps its finished blocks). Rounds:
 
 from __future__ import annotations
 
+import math
+import mmap
+import os
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +29,10 @@ import fastremap
 import numpy as np
 
 from volseg.atomic import atomic_write
+from volseg.errors import VolsegError
 from volseg.infer.block_flood import Cut, SeededSpec, pieces, ring_flood
 from volseg.infer.blocks import Region, cut_faces, relative
-from volseg.infer.decode_tasks import Job, _maps
+from volseg.infer.decode_tasks import SUFFIX, Job, _maps
 
 SEEDS_ARRAY = "seeds.zarr"  # inside the scratch directory
 INPUTS = "inputs"  # scratch folder of the flood's fixed inputs per block (flood_inputs)
@@ -84,19 +88,32 @@ def state_dtype(labels: np.dtype) -> np.dtype:
     return np.dtype([("label", labels), ("level", np.float32)])
 
 
-def _state(job: Job, block_id: int) -> np.ndarray:
-    """A block's stored flood state, mapped from its file (read only where sliced)."""
-    path = job.block_file(block_id, "flood")
-    with open(path, "rb") as f:
-        f.seek(8)  # the count written by Job.save_labels
-        version = np.lib.format.read_magic(f)
-        if version == (1, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
-        else:
-            shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
-        offset = f.tell()
-    return np.memmap(path, dtype, mode="r", offset=offset, shape=shape,
-                     order="F" if fortran else "C")  # fmt: skip
+_HEADERS: dict[bytes, tuple[tuple[int, ...], bool, np.dtype]] = {}  # parsed .npy headers
+
+
+def _state(job: Job, block_id: int) -> np.ndarray | None:
+    """A block's stored flood state, mapped from its file (read only where sliced), or None
+    before its first flood. The file is ``Job.save_labels``'s: an 8-byte count, then a raw
+    ``.npy`` (version 1.0 header, parsed once per distinct header and process)."""
+    path = os.path.join(job.scratch_dir, "flood", f"{block_id}{SUFFIX}")
+    try:
+        f = open(path, "rb")
+    except FileNotFoundError:
+        return None
+    with f:
+        head = f.read(18)  # count, magic, version, header length
+        if head[14:16] != b"\x01\x00":
+            raise VolsegError(f"{path} is not a flood state of this volseg version.")
+        size = 18 + int.from_bytes(head[16:18], "little")
+        header = f.read(size - 18)
+        if header not in _HEADERS:
+            f.seek(8)
+            np.lib.format.read_magic(f)
+            _HEADERS[header] = np.lib.format.read_array_header_1_0(f)
+        shape, fortran, dtype = _HEADERS[header]
+        data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    array = np.frombuffer(data, dtype, count=math.prod(shape), offset=size)
+    return array.reshape(shape, order="F" if fortran else "C")
 
 
 def _faces(box: Region, read: Region, cut: Cut) -> list[Region]:
@@ -123,9 +140,9 @@ def _outside(job: Job, block: Any) -> tuple[np.ndarray, np.ndarray] | None:
             for r, w in zip(block.read, other.write, strict=True)
         )
         faces = [] if any(b.start >= b.stop for b in box) else _faces(box, block.read, cut)
-        if not faces or not job.block_file(other.id, "flood").is_file():
+        state = _state(job, other.id) if faces else None
+        if state is None:
             continue
-        state = _state(job, other.id)
         if labels is None:
             labels = np.zeros(shape, state.dtype["label"])
             levels = np.full(shape, np.inf, np.float32)
@@ -218,12 +235,10 @@ def _flood(job: Job, spec: SeededSpec, block_id: int) -> list[int]:
     state = np.empty(tuple(s.stop - s.start for s in block.write), state_dtype(labels.dtype))
     state["label"] = labels[block.inner]
     state["level"] = levels[block.inner]
-    path = job.block_file(block_id, "flood")
     diff = np.ones(state.shape, dtype=bool)
-    if path.is_file():
-        old = _state(job, block_id)
-        if old.dtype == state.dtype:
-            diff = np.asarray(old != state)
+    old = _state(job, block_id)
+    if old is not None and old.dtype == state.dtype:
+        diff = old != state
     if not diff.any():
         return []
     job.save_labels(block_id, state, 0, stage="flood")
