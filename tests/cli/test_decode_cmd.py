@@ -1,4 +1,5 @@
 import json
+import re
 
 import h5py
 import numpy as np
@@ -194,3 +195,77 @@ def test_outputs_never_overlap_the_inputs(case, tmp_path, capsys):
         code, _, err = run(["decode", str(pred), *args], capsys)
         assert code == 2 and "never writes into its own input" in err, err
     assert sorted(p.name for p in pred.rglob("*")) == before
+
+
+def test_blockwise_decode_equals_the_whole_decode_and_resumes(case, tmp_path, capsys):
+    _, pred, _, _ = case
+    settings = ["--binary-threshold", "0.9,0.85", "--distance-threshold", "0.5,0",
+                "--min-seed-size", "4"]  # fmt: skip
+    whole = tmp_path / "whole.zarr"
+    assert run(["decode", str(pred), "--out", str(whole), *settings], capsys)[0] == 0
+    blocks = tmp_path / "blocks.zarr"
+    args = ["decode", str(pred), "--out", str(blocks), *settings, "--block-shape", "8,16,16",
+            "--halo", "4,8,8"]  # fmt: skip
+    code, stdout, _ = run(args, capsys)
+    assert code == 0
+    assert re.search(r"decode blocks: (\d+) computed, 0 reused", stdout)
+    np.testing.assert_array_equal(open_volume(blocks).numpy(), open_volume(whole).numpy())
+    code, _, err = run(args, capsys)  # finished: not done again
+    assert code == 2 and "--overwrite" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--block-shape", "8,16,16", "--halo", "9,8,8"], "halo"),
+        (["--block-shape", "8,16"], "--block-shape must be three integers"),
+        (["--block-shape", "8,16,16", "--channels", "0,1,5"], "channel"),
+    ],
+)
+def test_bad_blockwise_options_exit_2(case, tmp_path, capsys, extra, message):
+    _, pred, _, _ = case
+    out = tmp_path / "o.zarr"
+    code, _, err = run(["decode", str(pred), "--out", str(out), *extra], capsys)
+    assert code == 2 and message in err, err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_maps_of_the_wrong_channel_count_exit_2(case, tmp_path, capsys):
+    _, pred, _, _ = case
+    two = tmp_path / "two.zarr"
+    write_volume(two, open_volume(pred).numpy()[:2], voxel_size=(30, 8, 8), kind="maps")
+    code, _, err = run(["decode", str(two), "--out", str(tmp_path / "x.zarr")], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "read channel 2, but the maps" in err and "has only 2 channels" in err
+    assert not (tmp_path / "x.zarr").exists()
+
+
+def test_blockwise_rerun_on_maps_replaced_at_the_same_path_is_refused(case, tmp_path, capsys):
+    from volseg.io.write_zarr import set_complete
+
+    _, pred, _, _ = case
+    out = tmp_path / "blocks.zarr"
+    args = ["decode", str(pred), "--out", str(out), "--min-seed-size", "4", "--block-shape",
+            "8,16,16", "--halo", "4,8,8"]  # fmt: skip
+    assert run(args, capsys)[0] == 0
+    set_complete(out, "", False)  # as if it had stopped before finishing
+    maps = open_volume(pred).numpy()
+    write_volume(pred, maps[:, ::-1].copy(), voxel_size=(30, 8, 8), kind="maps",
+                 attrs=describe(["b", "c", "d"]), overwrite=True)  # fmt: skip
+    code, _, err = run(args, capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "another version of the maps (their files changed since)" in err
+
+
+def test_blockwise_decode_of_bad_maps_leaves_nothing_behind(case, tmp_path, capsys):
+    _, pred, _, _ = case
+    maps = open_volume(pred).numpy()
+    maps[0, 20, 30, 30] = np.nan  # in the last block
+    bad = tmp_path / "bad.zarr"
+    write_volume(bad, maps, voxel_size=(30, 8, 8), kind="maps", attrs=describe(["b", "c", "d"]))
+    out = tmp_path / "labels.zarr"
+    code, _, err = run(["decode", str(bad), "--out", str(out), "--block-shape", "8,16,16",
+                        "--halo", "4,8,8"], capsys)  # fmt: skip
+    assert code == 2 and "NaN" in err and len(err.strip().splitlines()) == 1, err
+    assert not out.exists()

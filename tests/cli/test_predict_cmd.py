@@ -118,3 +118,35 @@ def test_missing_output_path(files, capsys):
     _, cfg, ckpt, image = files
     argv = ["predict", cfg, "--checkpoint", ckpt, "--image", image]
     assert "give --out or set inference.output_path" in one_line_error(*run(argv, capsys)[::2])
+
+
+def test_blocks_that_cut_the_output_chunks_exit_2(files, tmp_path, capsys):
+    _, cfg, ckpt, image = files
+    argv = ["predict", cfg, "inference.save_prediction.chunks=[8,12,12]", "--checkpoint", ckpt,
+            "--image", image, "--out", str(tmp_path / "p.zarr"),
+            "--block-shape", "8,32,32"]  # fmt: skip
+    message = one_line_error(*run(argv, capsys)[::2])
+    assert "chunks [8, 12, 12] must divide the block shape [8, 32, 32]" in message
+    assert not (tmp_path / "p.zarr").exists()
+
+
+@pytest.mark.slow
+def test_a_blockwise_rerun_says_what_it_reused_and_refuses_other_settings(files, tmp_path, capsys):
+    from volseg.io.write_zarr import set_complete
+
+    _, cfg, ckpt, image = files
+    out = tmp_path / "p.zarr"
+    argv = ["predict", cfg, "--checkpoint", ckpt, "--image", image, "--out", str(out),
+            "--cluster", "local:1", "--block-shape", "8,32,32"]  # fmt: skip
+    code, stdout, err = run(argv, capsys)
+    assert code == 0, err
+    assert "prediction blocks: 8 computed, 0 reused" in stdout  # 12 x 40 x 40 in 8 x 32 x 32
+    set_complete(out, "", False)
+    code, stdout, err = run(argv, capsys)
+    assert code == 0, err
+    assert "prediction blocks: 0 computed, 8 reused" in stdout
+    set_complete(out, "", False)
+    other = [*argv, "inference.sliding_window.overlap=0.25"]
+    message = one_line_error(*run(other, capsys)[::2])
+    assert f"unfinished output {out} was started with overlap=0.5, not 0.25" in message
+    assert not is_complete(out)

@@ -74,6 +74,46 @@ def test_bad_options_exit_2(capsys, files, tmp_path, option, value, message):
     assert message in err
 
 
+def test_a_halo_larger_than_the_block_exits_2_before_predicting(capsys, files, tmp_path):
+    _, config, checkpoint, image = files
+    code, _, err = run(
+        capsys, config, "--checkpoint", checkpoint, "--image", image,
+        "--out", str(tmp_path / "s.zarr"), "--block-shape", "8,32,32", "--halo", "12",
+    )  # fmt: skip
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "halo (12, 12, 12) is larger than block_shape (8, 32, 32)" in err
+    assert not (tmp_path / "s.zarr").exists()
+
+
+def test_maps_of_the_wrong_channel_count_exit_2(capsys, files, tmp_path):
+    _, config, checkpoint, image = files
+    code, _, err = run(
+        capsys, config, "model.out_channels=2", "--checkpoint", checkpoint, "--image", image,
+        "--out", str(tmp_path / "s.zarr"),
+    )  # fmt: skip
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "must lie within 0:2 (model.out_channels)" in err
+    assert not (tmp_path / "s.zarr").exists()
+
+
+def test_a_rerun_says_what_it_reused_and_refuses_other_settings(capsys, files, tmp_path):
+    from volseg.io.write_zarr import set_complete
+
+    _, config, checkpoint, image = files
+    out = tmp_path / "s.zarr"
+    argv = [config, CC, "--checkpoint", checkpoint, "--image", image, "--out", str(out),
+            "--block-shape", "8,32,32", "--halo", "4"]  # fmt: skip
+    code, stdout, err = run(capsys, *argv)
+    assert code == 0, err
+    blocks = open_volume(f"{out}:labels/segmentation").attrs["blockwise_result"]["blocks"]
+    assert f"decode blocks: {blocks} computed, 0 reused" in stdout
+    set_complete(out, "labels/segmentation", False)  # as if stopped while finishing
+    code, _, err = run(capsys, *argv[:-1], "5")
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "holds an unfinished run started with other halo" in err
+    assert not is_complete(out, "labels/segmentation")
+
+
 @pytest.mark.slow
 def test_a_local_cluster_gives_the_threaded_result(capsys, files, tmp_path):
     _, config, checkpoint, image = files

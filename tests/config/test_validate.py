@@ -104,8 +104,8 @@ def test_loss_weights_length_mismatch() -> None:
 def test_loss_kwargs_length_and_keys() -> None:
     rejects("model: {loss_kwargs: [{}, {}]}", r"`model.loss_kwargs` has 2 entries")
     rejects(
-        "model: {loss_kwargs: [{smooth_nr: 1e-5}, {}, {}, {}, {}]}",
-        r"unknown key `model.loss_kwargs\[0\].smooth_nr` for DiceLoss; did you mean "
+        "model: {loss_kwargs: [{smoth: 1e-5}, {}, {}, {}, {}]}",
+        r"unknown key `model.loss_kwargs\[0\].smoth` for DiceLoss; did you mean "
         r"`model.loss_kwargs\[0\].smooth`\?",
     )
     rejects(

@@ -149,3 +149,29 @@ def test_bad_mask():
         make_targets(lab, ANISO, ["binary"], mask=np.ones((6, 10), bool))
     with pytest.raises(VolsegError, match="mask must be boolean"):
         make_targets(lab, ANISO, ["binary"], mask=np.ones(lab.shape, np.float32))
+
+
+@pytest.mark.parametrize("name", sorted(TARGETS))
+def test_config_table_lists_exactly_each_target_s_arguments(name):
+    from volseg.config.schema_data import TARGET_KWARGS
+
+    assert set(TARGET_KWARGS) == set(TARGETS)
+    assert set(TARGET_KWARGS[name]) == set(target_kwargs(name))
+
+
+def test_every_target_argument_in_a_config_reaches_the_target():
+    from volseg.config import loads
+
+    cfg = loads(
+        "model: {out_channels: 2, loss_functions: [DiceLoss, SmoothL1Loss], loss_weights: [1, 1],"
+        " loss_kwargs: [],"
+        " multi_task_config: [[0, 1, binary, [0]], [1, 2, instance_edt, [1]]]}\n"
+        "data: {label_transform: {targets: [{name: binary}, "
+        "{name: instance_edt, kwargs: {quantize: true, levels: 4}}]}}"
+    )
+    labels = np.zeros((4, 12, 12), dtype=np.uint32)
+    labels[1:3, 2:10, 2:10] = 1
+    spec = [{"name": t.name, "kwargs": dict(t.kwargs)} for t in cfg.data.label_transform.targets]
+    maps = make_targets(labels, (10.0, 10.0, 10.0), spec)
+    values = np.unique(maps[1][labels > 0])
+    assert set(np.round(values * 4, 6)) <= {1.0, 2.0, 3.0, 4.0}  # quantised to quarters

@@ -10,8 +10,8 @@ from volseg.decode.contour_distance import make_seeds
 from volseg.decode.registry import watershed_maps
 from volseg.decode.watershed import watershed
 from volseg.errors import VolsegError
+from volseg.geometry import Box
 from volseg.infer.block_flood import pieces, ring, ring_flood, seeded_spec
-from volseg.infer.blocks import cut_faces
 
 
 @pytest.fixture(name="maps", scope="module")
@@ -77,7 +77,7 @@ def test_given_the_right_ring_a_block_floods_as_the_whole_volume(maps):
     p, seeds, labels, levels = whole_flood(maps, spec)
     read = (slice(0, 20), slice(0, 24), slice(17, 42))
     assert set(np.unique(seeds[read])) == {0, 2}  # only the middle seed
-    cut = cut_faces(read, labels.shape)
+    cut = Box.from_slices(read).cut_faces(labels.shape)
     args = (p.height[read], seeds[read], p.foreground[read])
     first, first_levels = ring_flood(*args, connectivity=1, cut=cut, outside=None)
     assert not np.array_equal(first, labels[read])  # round 1: the side balls are unreached

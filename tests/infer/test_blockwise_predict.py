@@ -83,7 +83,8 @@ def test_an_interrupted_run_resumes_only_the_missing_blocks(client, setup, tmp_p
     set_complete(out, "", False)
     with caplog.at_level(logging.INFO, logger="volseg.infer.predict"):
         again = predict(cfg, ckpt, path, out, client=client, block_shape=(8, 32, 32))
-    assert "2 blocks computed (resumed)" in caplog.text
+    assert "prediction blocks: 2 computed, 16 reused" in caplog.text
+    assert again.attrs["blockwise_result"]["blocks_reused"] == 16
     np.testing.assert_array_equal(again.numpy(), first)
     assert is_complete(out)
 
@@ -167,10 +168,9 @@ class FakeClient:
     def scatter(self, value, broadcast):
         return value
 
-    def map(self, func, items, **kw):
+    def map(self, func, *iterables, **kw):
         self.mapped.append(kw)
-        return [func(i, plan=kw["plan"], out=kw["out"], block_shape=kw["block_shape"])
-                for i in items]  # fmt: skip
+        return [func(*args) for args in zip(*iterables, strict=True)]
 
     def gather(self, futures):
         return futures
@@ -199,14 +199,17 @@ def test_inference_tasks_ask_for_a_gpu_when_on_cuda(tmp_path, monkeypatch):
     plan = make_plan(cfg, checkpoint=ckpt, ckpt_model=cfg.model, model=model, volume=volume,
                      image=name, device="cpu")  # fmt: skip
     out = tmp_path / "p.zarr"
-    prepare_output(out, plan, chunks=(8, 32, 32), offset=(0, 0, 0), resume=False, overwrite=False)
+    prepare_output(out, plan, chunks=(8, 32, 32), offset=(0, 0, 0), overwrite=False)
     fake = FakeClient(True, {"GPU": 1})
     run_blockwise(fake, plan, out, block_shape=(8, 32, 32))
     assert fake.mapped[0]["resources"] is None
-    monkeypatch.setattr(bp, "predict_block", lambda i, **kw: i)  # no CUDA here: do not run
+    monkeypatch.setattr(bp, "predict_block", lambda *args: 0)  # no CUDA here: do not run
     on_gpu = dataclasses.replace(plan, settings=dataclasses.replace(plan.settings, device="cuda"))
     done_array(out, (1, 1, 1))[0, 0, 0] = 0
-    with pytest.raises(VolsegError, match="1 blocks of .* were not written"):
-        run_blockwise(fake, on_gpu, out, block_shape=(8, 32, 32))
+    assert run_blockwise(fake, on_gpu, out, block_shape=(8, 32, 32)) == (1, 0)
     assert fake.mapped[1]["resources"] == {"GPU": 1}
+    assert open_volume(out).attrs["blockwise_result"] == {
+        "blocks": 1, "blocks_computed": 1, "blocks_reused": 0,
+    }  # fmt: skip
+    assert run_blockwise(fake, on_gpu, out, block_shape=(8, 32, 32)) == (0, 1)
     assert open_volume(out).shape == (3, 8, 32, 32)

@@ -125,9 +125,11 @@ def test_existing_outputs(setup, tmp_path):
     first = predict(cfg, ckpt, path, out).numpy()
     with pytest.raises(VolsegError, match="already holds finished maps"):
         predict(cfg, ckpt, path, out)
-    set_complete(out, "", False)  # as if a run had crashed
-    with pytest.raises(VolsegError, match="unfinished prediction"):
-        predict(cfg, ckpt, path, out)
+    set_complete(out, "", False)  # as if a run had crashed after its last block
+    lines = []
+    resumed = predict(cfg, ckpt, path, out, say=lines.append)
+    assert lines == ["prediction blocks: 0 computed, 1 reused"]
+    np.testing.assert_array_equal(resumed.numpy(), first)
     again = predict(cfg, ckpt, path, out, overwrite=True)
     assert is_complete(out)
     np.testing.assert_array_equal(again.numpy(), first)

@@ -1,4 +1,7 @@
+import itertools
+
 import numpy as np
+import pytest
 import zarr
 
 from volseg.io.blocks import block_shape, default_chunks, iter_blocks, read_blocks, storage_chunks
@@ -35,6 +38,20 @@ def test_iter_blocks_tiles_exactly_once():
     for block in iter_blocks(shape, (3, 5, 4)):
         seen[block] += 1
     assert (seen == 1).all()
+
+
+@pytest.mark.parametrize(
+    ("shape", "block"),
+    [((7, 5, 9), (3, 5, 4)), ((3, 7, 5, 9), (2, 3, 2, 4)), ((5, 9), (2, 4)), ((9,), (4,))],
+)
+def test_iter_blocks_is_the_c_order_tiling_of_any_rank(shape, block):
+    starts = itertools.product(*(range(0, n, b) for n, b in zip(shape, block, strict=True)))
+    expected = [
+        tuple(slice(s, min(s + b, n)) for s, b, n in zip(first, block, shape, strict=True))
+        for first in starts
+    ]
+    assert list(iter_blocks(shape, block)) == expected
+    assert list(iter_blocks((0, *shape[1:]), block)) == []
 
 
 def test_storage_chunks_and_read_blocks(tmp_path):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import typer
 
@@ -31,19 +30,40 @@ def show(file: Path = _FILE, overrides: list[str] | None = _OVERRIDES) -> None:
 def check(file: Path = _FILE, overrides: list[str] | None = _OVERRIDES) -> None:
     """Check a config; print one line if it is valid, else the problem (exit code 2)."""
     from volseg.config import count_keys, load
+    from volseg.train.setup import check_without_data
 
     cfg = load(file, overrides or [])
     check_without_data(cfg)
     typer.echo(f"ok: {file} is valid ({count_keys(cfg)} keys)")
 
 
-def check_without_data(cfg: Any) -> None:
-    """The checks ``fit`` makes before reading any data: monitor names and their modes."""
-    from volseg.train.setup import monitors
+@config_app.command("migrate")
+def migrate(
+    source: Path = typer.Argument(
+        ..., help="PyTorch Connectomics YAML config.", show_default=False
+    ),
+    out: Path = typer.Argument(..., help="volseg YAML config to write.", show_default=False),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace OUT if it exists."),
+) -> None:
+    """Turn a PyTorch Connectomics config (2025 tutorials or 2026 stages) into a volseg config.
 
-    data = cfg.data  # without training data (a base file) the split cannot lack validation
-    has_val = data.val_region is not None or bool(data.val_image) or not data.train_image
-    monitors(cfg, has_val=has_val)
+    Prints a table of every key renamed, converted, dropped (and why) or not translated (with
+    the closest volseg option); the written file passes `volseg config check`.
+    """
+    from volseg.config.migrate import format_table, write
+    from volseg.config.migrate import migrate as run_migrate
+    from volseg.errors import VolsegError
+
+    if out.exists() and out.resolve() == source.resolve():
+        raise VolsegError(f"{out} is the file being migrated; name another output file.")
+    if out.exists() and not overwrite:
+        raise VolsegError(f"{out} exists; pass --overwrite to replace it.")
+    if not out.parent.is_dir():
+        raise VolsegError(f"the folder of {out} does not exist.")
+    result = run_migrate(source, out_dir=out.parent)
+    write(result, out)
+    typer.echo(format_table(result.rows), nl=False)
+    typer.echo(f"wrote {out} (from the PyTorch Connectomics {result.schema} schema)")
 
 
 def register(app: typer.Typer) -> None:

@@ -62,12 +62,26 @@ def decode(
     ),
     workers: int | None = typer.Option(None, help="Threads for the sweep (default: all cores)."),
     out_dir: Path | None = typer.Option(None, help="Where sweep.csv and the heat-map go."),
+    block_shape: str | None = typer.Option(
+        None, "--block-shape", help="Decode blockwise in blocks z,y,x (resumable)."
+    ),
+    halo: str | None = typer.Option(
+        None, "--halo", help="Blockwise context z,y,x per side (default: 16 on the finest axis)."
+    ),
+    cluster: str | None = typer.Option(
+        None, "--cluster", help="Decode blockwise on a new local Dask cluster: local:N."
+    ),
+    scheduler: str | None = typer.Option(
+        None, "--scheduler", help="Decode blockwise on a running Dask scheduler: tcp://host:8786."
+    ),
     overwrite: bool = typer.Option(False, help="Replace an existing --out."),
 ) -> None:
     """Decode predicted maps into instance labels, or sweep decoder thresholds.
 
     Settings: command-line options over --thresholds over the thresholds.json of the run that
     made the maps (or beside them) over the config's test.decoding[0] over decoder defaults.
+    With --block-shape, --cluster or --scheduler the maps are decoded block by block into a
+    zarr (never held in memory whole); an interrupted run resumes when started again.
     """
     from volseg.config import load
     from volseg.decode.files import decode_file
@@ -125,8 +139,29 @@ def decode(
         use_thresholds=not no_thresholds, maps_path=pred, checkpoint=made_by,
         n_channels=n_channels, what=f"the maps {pred}",
     )  # fmt: skip
-    decode_file(pred, out=out, name=chosen.name, params=chosen.params, source=chosen.source,
-                overwrite=overwrite, say=typer.echo)  # fmt: skip
+    if block_shape is None and halo is None and cluster is None and scheduler is None:
+        decode_file(pred, out=out, name=chosen.name, params=chosen.params, source=chosen.source,
+                    overwrite=overwrite, say=typer.echo)  # fmt: skip
+        return
+    from volseg.cli.segment_cmd import parse_triple
+    from volseg.infer.blockwise_decode import blockwise_decode, reuse_line
+    from volseg.infer.cluster import get_client
+
+    blocks = parse_triple(block_shape, option="--block-shape", low=1) if block_shape else None
+    context = parse_triple(halo, option="--halo", low=1) if halo else None
+    typer.echo(f"decoder {chosen.name} with settings from {chosen.source}: {chosen.params}")
+    client = get_client(cluster, scheduler)
+    try:
+        labels = blockwise_decode(
+            pred, out, decoder=chosen.name, params=chosen.params, block_shape=blocks,
+            halo=context, client=client, overwrite=overwrite,
+        )  # fmt: skip
+    finally:
+        if client is not None:
+            client.close()
+    result = labels.attrs["blockwise_result"]
+    typer.echo(reuse_line(result))
+    typer.echo(f"wrote {int(result['instances'])} instances to {out}")
 
 
 def register(app: typer.Typer) -> None:

@@ -68,8 +68,18 @@ USER_ERRORS = (VolsegError, FileNotFoundError, PermissionError, IsADirectoryErro
 
 
 def fail(message: str) -> None:
-    """Print one sentence on stderr and exit 2."""
+    """Print one sentence on stderr and exit 2.
+
+    Reads still pending when the error stopped the command (zarr's asyncio tasks, Dask's
+    connections) would log pages of "Task was destroyed but it is pending" and closed-comm
+    tracebacks while the interpreter exits; the sentence is what the user needs, so those
+    loggers are quieted from here on.
+    """
+    import logging
+
     print(f"volseg: error: {message}", file=sys.stderr)
+    for name in ("asyncio", "distributed", "tornado"):
+        logging.getLogger(name).setLevel(logging.CRITICAL + 1)
     raise SystemExit(2)
 
 

@@ -60,8 +60,9 @@ def predict_command(
     client = get_client(cluster, scheduler)
     try:
         maps = predict(
-            cfg, checkpoint, image, target, client=client, block_shape=blocks, overwrite=overwrite
-        )
+            cfg, checkpoint, image, target, client=client, block_shape=blocks,
+            overwrite=overwrite, say=typer.echo,
+        )  # fmt: skip
     finally:
         if client is not None:
             client.close()

@@ -103,6 +103,7 @@ def _parse_tree(text: str, shown: str, base: Path, chain: tuple[Path, ...]) -> d
         raw = {}
     if not isinstance(raw, dict):
         raise VolsegError(f"{shown}: a config must be a mapping of sections, got {raw!r}.")
+    _point_to_migrate(raw, shown)  # before its `_base_`, which may name PyTC's own files
     raw = dict(raw)
     bases = raw.pop("_base_", None)
     if isinstance(bases, str):
@@ -122,6 +123,15 @@ def _parse_tree(text: str, shown: str, base: Path, chain: tuple[Path, ...]) -> d
     own = check_section(raw, Config, "", shown)
     resolve_section_paths(own, Config, base, where=shown)
     return _merge(merged, own)
+
+
+def _point_to_migrate(raw: dict[str, Any], shown: str) -> None:
+    """A file with keys only PyTorch Connectomics has (never valid here): name migrate."""
+    from volseg.config.migrate.detect import pointer, pytc_reason
+
+    reason = pytc_reason(raw)
+    if reason is not None:
+        raise VolsegError(pointer(shown, reason)) from None
 
 
 def _merge(base: dict[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:

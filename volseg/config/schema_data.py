@@ -23,10 +23,15 @@ TARGET_KWARGS: dict[str, dict[str, Param]] = {
         "mode_2d": param(bool),
         "connectivity": param(int, choices=CONNECTIVITY),
     },
-    "instance_edt": {"mode": param(str, choices=("3d", "2d")), "quantize": param(bool)},
+    "instance_edt": {
+        "mode": param(str, choices=("3d", "2d")),
+        "quantize": param(bool),
+        "levels": param(int, lo=1),
+    },
     "semantic_edt": {
         "alpha_fore": param(float, **POSITIVE),
         "alpha_back": param(float, **POSITIVE),
+        "mode": param(str, choices=("3d", "2d")),
     },
 }
 #: Output channels each label target produces.

@@ -87,19 +87,43 @@ DEFAULT_FILTERS: dict[str, list[int]] = {
 }
 
 #: Keyword arguments each loss accepts in ``model.loss_kwargs``.
+#: MONAI's loss arguments volseg accepts with MONAI's meaning (``volseg.losses.monai_args``).
+MONAI_REGION_KWARGS: dict[str, Param] = {
+    "smooth_nr": param(float, **NON_NEGATIVE),
+    "smooth_dr": param(float, **POSITIVE),
+    "batch": param(bool),
+    "include_background": param(bool),
+    "sigmoid": param(bool),
+    "softmax": param(bool),
+    "to_onehot_y": param(bool),
+    "reduction": param(str, choices=("mean", "sum", "none")),
+}
+
 LOSS_KWARGS: dict[str, dict[str, Param]] = {
-    "DiceLoss": {"smooth": param(float, **POSITIVE), "squared_pred": param(bool)},
-    "WeightedBCEWithLogitsLoss": {"pos_weight": param(float, **POSITIVE)},
+    "DiceLoss": {
+        "smooth": param(float, **POSITIVE),
+        "squared_pred": param(bool),
+        **MONAI_REGION_KWARGS,
+    },
+    "WeightedBCEWithLogitsLoss": {
+        "pos_weight": param(float, **POSITIVE),
+        "class_balance": param(bool),
+    },
     "BCEWithLogitsLoss": {"pos_weight": param(float, **POSITIVE)},
     "FocalLoss": {
-        "alpha": param(float, lo=0.0, hi=1.0),
+        "alpha": param(float | None, lo=0.0, hi=1.0),
         "gamma": param(float, **NON_NEGATIVE),
         "pos_weight": param(float, **POSITIVE),
+        "include_background": param(bool),
+        "use_softmax": param(bool),
+        "to_onehot_y": param(bool),
+        "reduction": param(str, choices=("mean", "sum", "none")),
     },
     "TverskyLoss": {
         "alpha": param(float, **NON_NEGATIVE),
         "beta": param(float, **NON_NEGATIVE),
         "smooth": param(float, **POSITIVE),
+        **MONAI_REGION_KWARGS,
     },
     "SmoothL1Loss": {"beta": param(float, **POSITIVE), "tanh": param(bool)},
     "MSELoss": {"tanh": param(bool)},

@@ -18,6 +18,7 @@ from volseg.config.schema_model import (
 from volseg.config.suggest import suggest_key
 from volseg.config.typecheck import convert
 from volseg.errors import VolsegError
+from volseg.losses.monai_args import check_loss_kwargs
 
 _ARCH_SPECIFIC = frozenset().union(*ARCHITECTURE_KEYS.values())
 
@@ -160,6 +161,11 @@ def _check_losses(m: dict[str, Any], where: str) -> None:
         check_kwargs(kw, LOSS_KWARGS[name], f"model.loss_kwargs[{i}]", name, where)
         for i, (name, kw) in enumerate(zip(names, kwargs, strict=False))
     ]
+    for i, (name, kw) in enumerate(zip(names, m["loss_kwargs"], strict=False)):
+        try:
+            check_loss_kwargs(name, kw)
+        except VolsegError as exc:
+            raise VolsegError(f"{where}: `model.loss_kwargs[{i}]`: {exc}") from None
 
 
 def _check_multi_task(m: dict[str, Any], targets: list[str], where: str) -> None:

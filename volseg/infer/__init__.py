@@ -13,6 +13,8 @@ worker then starts in about a tenth of the time and memory (``benchmarks/blockwi
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import Any
 
 _HOME = {
@@ -41,3 +43,19 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted([*globals(), *_HOME])
+
+
+class _Package(types.ModuleType):
+    """``predict``, ``segment`` and ``blockwise_decode`` name both a submodule and the function
+    in it; importing the submodule (``from volseg.infer.predict import ...``) would make the
+    package attribute the module, so ``from volseg.infer import predict`` later returned a
+    module. Keep the function there instead (pickle and ``sys.modules`` still find the
+    submodule)."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if _HOME.get(name) == f"{__name__}.{name}" and isinstance(value, types.ModuleType):
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

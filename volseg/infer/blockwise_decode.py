@@ -1,7 +1,7 @@
 """Decode predicted maps block by block on Dask into one labelling that equals the whole-volume
 decode (DESIGN.md, "Blockwise equals whole").
 
-Two routes, both over :class:`volseg.infer.blocks.BlockGrid` (write regions tiling the
+Two routes, both over :class:`volseg.geometry.BlockGrid` (write regions tiling the
 volume, read regions = write region + ``halo``):
 
 * **Seeded decoders** (``contour_distance`` in watershed mode, ``watershed`` with threshold
@@ -39,8 +39,8 @@ from typing import Any
 import numpy as np
 
 from volseg.errors import VolsegError
+from volseg.geometry import BlockGrid, default_halo
 from volseg.infer.block_flood import seeded_spec
-from volseg.infer.blocks import BlockGrid, default_halo
 from volseg.infer.decode_tasks import (
     SCRATCH,
     Job,
@@ -52,8 +52,11 @@ from volseg.infer.decode_tasks import (
 from volseg.infer.stitch import output_dtype
 from volseg.io import Volume, create_volume, is_complete, mark_complete, open_volume
 from volseg.io.blocks import default_chunks
-from volseg.io.paths import locate, locate_for_write
+from volseg.io.fingerprint import fingerprint
+from volseg.io.guard import canonical
+from volseg.io.paths import locate_for_write
 from volseg.io.zarr_layout import node_type
+from volseg.lock import output_lock
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +73,7 @@ def check_grid(
     refused (callers such as ``segment`` check this before predicting anything)."""
     if halo is None:
         halo = default_halo(voxel_size)
-    grid = BlockGrid.make(shape, block_shape, halo)
+    grid = BlockGrid.make(shape, block_shape, halo, min_halo=1)
     big = [
         h > b and n > b for h, b, n in zip(grid.halo, grid.block_shape, grid.shape, strict=True)
     ]  # the halo reaches past the neighbouring blocks (one block on an axis: no neighbour)
@@ -106,13 +109,6 @@ def _default_block(maps: Volume) -> tuple[int, ...]:
     return block_shape(
         maps.spatial_shape, unit[-3:], itemsize=4 * maps.shape[0], target_bytes=BLOCK_BYTES
     )
-
-
-def _canonical(path: str) -> str:
-    """An absolute ``container[:key]`` spelling of an input, to recognise it on resume."""
-    loc = locate(path)
-    target = Path(loc.target).resolve() if isinstance(loc.target, Path) else loc.target
-    return f"{target}:{loc.key}" if loc.key else str(target)
 
 
 def _check_decoder(decoder: str, params: Mapping[str, Any], n_channels: int, path: str) -> None:
@@ -190,10 +186,18 @@ def _prepare_output(
                 "to replace them."
             )
         found = zarr.open_group(str(loc.target), path=node, mode="r").attrs.get("volseg") or {}
-        if found.get("blockwise") != signature:
+        started = found.get("blockwise") or {}
+        if started != signature:
+            differ = sorted(k for k in signature.keys() | started.keys()
+                            if started.get(k) != signature.get(k))  # fmt: skip
+            what = (
+                "another version of the maps (their files changed since)"
+                if differ == ["maps_fingerprint"]
+                else f"other {', '.join(differ)}"
+            )
             raise VolsegError(
-                f"{loc.label} holds an unfinished run with other settings or maps; pass "
-                "overwrite=True (--overwrite) to start again."
+                f"{loc.label} holds an unfinished run started with {what}; use --overwrite to "
+                "start again."
             )
         if node_type(node_dir / SCRATCH) == "array":
             return str(loc.target), node, True
@@ -228,6 +232,14 @@ def _finish(job: Job, result: dict[str, Any]) -> None:
     mark_complete(job.store, job.node or None)
 
 
+def reuse_line(result: Mapping[str, Any]) -> str:
+    """How much of a blockwise decode ran and how much an interrupted run had finished."""
+    line = f"decode blocks: {result['blocks_computed']} computed, {result['blocks_reused']} reused"
+    if "floods_reused" in result:  # seeded route: the flood tasks after the seed blocks
+        line += f"; flood tasks: {result['blocks_decoded']} run, {result['floods_reused']} reused"
+    return line
+
+
 def blockwise_decode(
     maps_path: str | Path,
     out_path: str | Path,
@@ -252,7 +264,7 @@ def blockwise_decode(
         params: decoder options (as for :func:`volseg.decode.decode`).
         block_shape: write-region shape per task, a multiple of the output chunks/shards
             (default: whole maps chunks, about 64 MB of maps per block).
-        halo: context voxels per side (default :func:`~volseg.infer.blocks.default_halo`).
+        halo: context voxels per side (default :func:`~volseg.geometry.default_halo`).
         client: a ``distributed.Client``; None runs on Dask's threaded scheduler.
         overwrite: replace an existing output (a finished or unfinished one).
         chunks: output chunk shape (default: divides ``block_shape``, about 64^3).
@@ -265,8 +277,31 @@ def blockwise_decode(
 
     Raises:
         VolsegError: bad maps, decoder, options or geometry; an existing finished output
-            (without ``overwrite``); an unfinished one started with other settings.
+            (without ``overwrite``); an unfinished one started with other settings; another process
+            writing ``out_path``.
     """
+    with output_lock(out_path):
+        return _blockwise_decode(
+            maps_path, out_path, decoder=decoder, params=params, block_shape=block_shape,
+            halo=halo, client=client, overwrite=overwrite, chunks=chunks, shards=shards,
+            max_rounds=max_rounds,
+        )  # fmt: skip
+
+
+def _blockwise_decode(
+    maps_path: str | Path,
+    out_path: str | Path,
+    *,
+    decoder: str = "contour_distance",
+    params: Mapping[str, Any] | None = None,
+    block_shape: int | Sequence[int] | None = None,
+    halo: int | Sequence[int] | None = None,
+    client: Any = None,
+    overwrite: bool = False,
+    chunks: int | Sequence[int] | None = None,
+    shards: int | Sequence[int] | None = None,
+    max_rounds: int | None = None,
+) -> Volume:
     maps_path = str(maps_path)
     maps = open_volume(maps_path, ndim=4)
     _check_maps(maps, maps_path)
@@ -279,7 +314,7 @@ def blockwise_decode(
     grid = check_grid(maps.spatial_shape, maps.voxel_size, block_shape, halo)
     rule = stitch_rule(decoder, params)
     signature = _plain({
-        "maps": _canonical(maps_path),
+        "maps": canonical(maps_path), "maps_fingerprint": fingerprint(maps_path),
         "maps_shape": list(maps.shape), "maps_dtype": str(maps.dtype), "decoder": decoder,
         "params": params, "min_instance_size": min_size, "block_shape": list(grid.block_shape),
         "halo": list(grid.halo), "rule": rule, "chunks": chunks, "shards": shards,
@@ -290,20 +325,40 @@ def blockwise_decode(
         overwrite=overwrite,
     )  # fmt: skip
     job = Job(maps_path, store, node, grid, decoder, params, rule, uuid.uuid4().hex)
+    try:
+        _decode_job(job, spec, min_size=min_size, resumed=resumed, max_rounds=max_rounds,
+                    client=client)  # fmt: skip
+    except VolsegError:  # bad maps found while reading: leave nothing half-written behind
+        if not resumed:
+            _discard(store, node)
+        raise
+    return open_volume(out_path)
+
+
+def _discard(store: str, node: str) -> None:
+    """Delete the labels node this run created (never a finished one)."""
+    from volseg.atomic import remove
+
+    if not is_complete(store, node or None):
+        remove(Path(store).joinpath(*node.split("/")) if node else Path(store))
+
+
+def _decode_job(job: Job, spec: Any, *, min_size: int, resumed: bool, max_rounds: int | None,
+                client: Any) -> None:  # fmt: skip
+    """Decode, stitch and write every block of ``job`` (resuming its records)."""
+    grid = job.grid
     if spec is not None:
         from volseg.infer.seeded_decode import seeded_rounds
 
         log.info("decoding %d blocks from global seeds (%s)", len(grid), "resumed" * resumed)
         result = seeded_rounds(job, spec, max_rounds=max_rounds, client=client)
         _finish(job, _plain(result))
-        return open_volume(out_path)
+        return
     seconds: dict[str, float] = {}
     start = time.perf_counter()
+    ran = job.run(decode_block, stage="blocks", client=client)
+    log.info("decoded %d of %d blocks, %d reused", ran.computed, len(grid), ran.reused)
     done = job.finished()
-    todo = [i for i in range(len(grid)) if i not in done]
-    log.info("decoding %d of %d blocks (%s)", len(todo), len(grid), "resumed" if resumed else "new")
-    for i, n in zip(todo, run_tasks(decode_block, [(job, i) for i in todo], client), strict=True):
-        done[i] = n
     seconds["decode"] = time.perf_counter() - start
     start = time.perf_counter()
     tables, counts = stitch_components(job, done, stage="blocks", min_size=min_size, client=client)
@@ -311,8 +366,10 @@ def blockwise_decode(
     start = time.perf_counter()
     run_tasks(write_block, [(job, i, tables[i]) for i in range(len(grid))], client)
     seconds["write"] = time.perf_counter() - start
-    result = {**counts, "blocks": len(grid), "blocks_decoded": len(todo), "seconds": seconds}
+    result = {
+        **counts, "blocks": len(grid), "blocks_decoded": ran.computed,
+        "blocks_computed": ran.computed, "blocks_reused": ran.reused, "seconds": seconds,
+    }  # fmt: skip
     _finish(job, _plain(result))
     log.info("stitched %d block segments into %d instances", counts["block_segments"],
              counts["instances"])  # fmt: skip
-    return open_volume(out_path)

@@ -7,7 +7,8 @@ voxels equal those of a whole-volume prediction. Windows near block faces run on
 they touch; blocks much larger than the window keep that overhead small.
 
 A worker loads the model once (a per-process cache keyed by checkpoint path, modification
-time and device) and opens the image once. A finished block sets its marker in the output's
+time and device) and opens the image once. Blocks run through
+:func:`volseg.infer.run_blocks.run_blocks`: a finished block sets its marker in the output's
 ``volseg_done`` array (one chunk per block, written after the maps), so a rerun computes only
 blocks without a marker. Tasks ask for a ``GPU`` resource when the prediction runs on CUDA.
 """
@@ -25,9 +26,10 @@ import numpy as np
 import torch
 
 from volseg.errors import VolsegError
-from volseg.infer.grid import Region
-from volseg.infer.output import block_counts, done_array, writable_array
+from volseg.geometry import BlockGrid, Box, Slices
+from volseg.infer.output import done_array, done_records, writable_array
 from volseg.infer.plan import PredictionPlan, image_reader, to_stored
+from volseg.infer.run_blocks import BlockCounts, run_blocks
 from volseg.infer.windows import (
     accumulate,
     pad_crop,
@@ -41,7 +43,7 @@ from volseg.io.volume import Volume
 _LOCK = threading.Lock()
 _MODELS: dict[tuple[str, int, str], Any] = {}
 _VOLUMES: dict[tuple[str, tuple[float, ...]], Volume] = {}
-_OUTPUTS: dict[tuple[str, int, tuple[int, ...]], tuple[Any, Any]] = {}
+_OUTPUTS: dict[tuple[str, int], Any] = {}
 #: Models this process has loaded (the worker-level cache means one per checkpoint).
 LOADS: list[str] = []
 
@@ -69,22 +71,26 @@ def cached_volume(image: str, voxel_size: Sequence[float]) -> Volume:
         return _VOLUMES[key]
 
 
-def cached_output(out: str, counts: tuple[int, ...]) -> tuple[Any, Any]:
-    """The maps array and the done markers of ``out``, opened once per process (per store:
-    an output replaced at the same path is a new directory, hence a new inode)."""
+def cached_output(out: str) -> Any:
+    """The maps array of ``out``, opened once per process (per store: an output replaced at
+    the same path is a new directory, hence a new inode)."""
     loc = locate_for_write(out)
     node = loc.target.joinpath(*loc.key.split("/")) if loc.key else loc.target
-    key = (out, os.stat(node).st_ino, counts)
+    key = (out, os.stat(node).st_ino)
     with _LOCK:
         if key not in _OUTPUTS:
-            _OUTPUTS[key] = (writable_array(out), done_array(out, counts))
+            _OUTPUTS[key] = writable_array(out)
         return _OUTPUTS[key]
 
 
 @torch.no_grad()
-def predict_region(model: Any, plan: PredictionPlan, volume: Volume, region: Region) -> np.ndarray:
+def predict_region(
+    model: Any, plan: PredictionPlan, volume: Volume, region: Box | Slices
+) -> np.ndarray:
     """Float32 maps ``(C, ...)`` of ``region`` (data grid) from every window touching it."""
     model.eval()
+    if isinstance(region, Box):
+        region = region.slices
     net_region = plan.rescale.maps_support(region)
     padded = plan.grid.to_padded(net_region)
     ranges = plan.grid.touching(padded)
@@ -108,28 +114,18 @@ def predict_region(model: Any, plan: PredictionPlan, volume: Volume, region: Reg
     return plan.rescale.maps_to_data(maps, net_region, region)
 
 
-def block_region(index: Sequence[int], shape: Sequence[int], block_shape: Sequence[int]) -> Region:
-    """Voxels of block ``index`` (cut at the volume's end)."""
-    return tuple(
-        slice(i * b, min((i + 1) * b, n)) for i, b, n in zip(index, block_shape, shape, strict=True)
-    )  # type: ignore[return-value]
-
-
-def predict_block(
-    index: tuple[int, int, int], *, plan: PredictionPlan, out: str, block_shape: Sequence[int]
-) -> tuple[int, int, int]:
-    """Dask task: predict block ``index``, write it, then set its done marker."""
+def predict_block(plan: PredictionPlan, out: str, block_shape: Sequence[int], block_id: int) -> int:
+    """Block task: predict the block with flat id ``block_id`` and write it (its done marker
+    is set by :func:`~volseg.infer.run_blocks.run_blocks` once this returns)."""
     device = worker_device(plan.settings.device)
     if device != plan.settings.device:
         plan = dataclasses.replace(plan, settings=dataclasses.replace(plan.settings, device=device))
     model = cached_model(plan.checkpoint, device)
     volume = cached_volume(plan.image, plan.voxel_size)
-    region = block_region(index, plan.spatial_shape, block_shape)
+    region = BlockGrid.make(plan.spatial_shape, block_shape).block(block_id).write
     maps = predict_region(model, plan, volume, region)
-    target, done = cached_output(out, block_counts(plan.spatial_shape, block_shape))
-    target[(slice(None), *region)] = to_stored(maps, plan)
-    done[index] = 1
-    return index
+    cached_output(out)[(slice(None), *region.slices)] = to_stored(maps, plan)
+    return 0
 
 
 def worker_device(device: str) -> str:
@@ -183,29 +179,36 @@ def _absolute(path: Any) -> str:
 
 def run_blockwise(
     client: Any, plan: PredictionPlan, out: Any, *, block_shape: Sequence[int]
-) -> list[tuple[int, int, int]]:
-    """Predict every block without a done marker on the cluster; returns the blocks computed.
+) -> BlockCounts:
+    """Predict every block without a done marker on the cluster; returns how many blocks
+    were computed and how many reused (also recorded as ``blockwise_result`` in the node's
+    attributes).
 
     Raises:
         VolsegError: a task failed (its message is kept) or blocks are still missing.
     """
     out = _absolute(out)
     plan = _with_absolute_image(plan)
-    counts = block_counts(plan.spatial_shape, block_shape)
-    marks = np.asarray(done_array(out, counts)[...])
-    todo = [tuple(int(i) for i in idx) for idx in np.argwhere(marks == 0)]
-    if todo:
-        resources = {"GPU": 1} if plan.settings.device == "cuda" else None
-        shared = client.scatter(plan, broadcast=True)
-        futures = client.map(
-            predict_block, todo, plan=shared, out=out, block_shape=tuple(block_shape),
-            pure=False, resources=resources,
-        )  # fmt: skip
-        client.gather(futures)
-    missing = int((np.asarray(done_array(out, counts)[...]) == 0).sum())
-    if missing:
-        raise VolsegError(f"{missing} blocks of {out} were not written; run again to resume.")
-    return todo  # type: ignore[return-value]
+    grid = BlockGrid.make(plan.spatial_shape, block_shape)
+    done_array(out, grid.grid_shape)
+    resources = {"GPU": 1} if plan.settings.device == "cuda" else None
+    shared = client.scatter(plan, broadcast=True)
+    counts = run_blocks(
+        range(len(grid)), predict_block, done_records(out),
+        args=(shared, out, grid.block_shape), client=client, resources=resources,
+    )  # fmt: skip
+    _record_result(out, {
+        "blocks": len(grid), "blocks_computed": counts.computed, "blocks_reused": counts.reused,
+    })  # fmt: skip
+    return counts
+
+
+def _record_result(out: str, result: dict[str, int]) -> None:
+    import zarr
+
+    loc = locate_for_write(out)
+    group: Any = zarr.open_group(str(loc.target), path=loc.key or "", mode="r+")
+    group.attrs["volseg"] = {**(group.attrs.get("volseg") or {}), "blockwise_result": result}
 
 
 def _with_absolute_image(plan: PredictionPlan) -> PredictionPlan:

@@ -16,8 +16,10 @@ from typing import Any
 
 import numpy as np
 
-Region = tuple[slice, ...]
-Key = tuple[int, ...]
+from volseg.geometry import Slices, Triple
+
+Region = Slices
+Key = Triple  # a block of whole windows (volseg.infer.grid.WindowBlocks)
 
 DEFAULT_BUDGET = 64 * 2**20
 

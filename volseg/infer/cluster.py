@@ -9,6 +9,7 @@ resource, which GPU prediction tasks ask for.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from typing import Any
@@ -57,6 +58,7 @@ def get_client(
             processes=True,
             dashboard_address=":0",
             resources=resources,
+            silence_logs=logging.ERROR,  # task errors reach the client; no shutdown chatter
             env={"OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)},
         )
     if not isinstance(scheduler, str) or not scheduler.strip():

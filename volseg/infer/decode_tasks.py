@@ -5,8 +5,10 @@ and writes its result there, so it runs the same on a thread, a local process or
 worker (the output store must be on a file system every worker sees).
 
 A decoded block is one file ``<node>/_volseg_blocks/blocks/<id>.npy.z``: its segment count
-(8 bytes) and its zlib-compressed labels, moved into place only when complete, so the files
-present are exactly the finished blocks. ``_volseg_blocks`` is a tiny zarr array: zarr never
+(8 bytes) and its zlib-compressed labels, moved into place only when complete. The blocks of
+the decode and seed rounds run through :func:`volseg.infer.run_blocks.run_blocks`, which
+records each finished block (with its count) in ``_volseg_blocks/done/<stage>``, a marker
+array, only after its file is in place. ``_volseg_blocks`` is a tiny zarr array: zarr never
 looks inside an array's directory, so the scratch files do not disturb readers of the store.
 """
 
@@ -14,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import io
-import os
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -25,7 +26,8 @@ import numpy as np
 
 from volseg.atomic import atomic_write
 from volseg.errors import VolsegError
-from volseg.infer.blocks import BlockGrid, relative
+from volseg.geometry import BlockGrid
+from volseg.infer.run_blocks import BlockCounts, Records, run_blocks
 from volseg.infer.stitch import match_segments
 from volseg.io import Volume, open_volume
 
@@ -78,15 +80,21 @@ class Job:
             data = zlib.decompress(data)
         return np.load(io.BytesIO(data), allow_pickle=False)
 
+    def records(self, stage: str = "blocks") -> Records:
+        """The done-records of a round's blocks (:mod:`volseg.infer.run_blocks`)."""
+        return Records(str(self.scratch_dir / "done"), stage)
+
     def finished(self, stage: str = "blocks") -> dict[int, int]:
-        """Stored count (segments; uncertain voxels for the flood) of every finished block."""
-        folder = self.scratch_dir / stage
-        counts = {}
-        for entry in os.scandir(folder) if folder.is_dir() else ():
-            if entry.name.endswith(SUFFIX) and not entry.name.startswith("."):
-                with open(entry.path, "rb") as f:
-                    counts[int(entry.name[: -len(SUFFIX)])] = int.from_bytes(f.read(8), "little")
-        return counts
+        """Recorded count (segments) of every finished block of a round."""
+        return self.records(stage).done()
+
+    def run(self, task: Callable[..., int], *args: Any, stage: str, client: Any) -> BlockCounts:
+        """``task(self, *args, block_id)`` for every block of the grid without a record of
+        ``stage``; each block is recorded with the count it returns."""
+        records = self.records(stage)
+        records.create((len(self.grid),))
+        ids = range(len(self.grid))
+        return run_blocks(ids, task, records, args=(self, *args), client=client)
 
 
 @functools.lru_cache(maxsize=4)
@@ -102,13 +110,13 @@ def decode_block(job: Job, block_id: int) -> int:
 
     block = job.grid.block(block_id)
     volume = _maps(job.maps, job.token)
-    raw = np.asarray(volume.data[(slice(None), *block.read)])
+    raw = np.asarray(volume.data[(slice(None), *block.read.slices)])
     maps = dequantize(raw, volume.attrs, source=job.maps)
     labels = decode(maps, job.decoder, job.params)
     n = int(labels.max(initial=0))
     if n >= 2**32:
         raise VolsegError(f"block {block.index} has {n} segments; block-local ids need < 2**32.")
-    seam = labels[relative(block.seam, block.read)]
+    seam = labels[block.seam.relative_to(block.read).slices]
     job.save_labels(block_id, np.ascontiguousarray(seam, dtype=np.uint32), n)
     return n
 
@@ -127,11 +135,11 @@ def match_block(
         if not boxes:
             continue
         theirs = job.labels_of(other.id, stage)
-        a = np.concatenate([mine[relative(box, block.seam)].ravel() for box in boxes])
-        b = np.concatenate([theirs[relative(box, other.seam)].ravel() for box in boxes])
+        a = np.concatenate([mine[box.relative_to(block.seam).slices].ravel() for box in boxes])
+        b = np.concatenate([theirs[box.relative_to(other.seam).slices].ravel() for box in boxes])
         found = match_segments(a, b)
         pairs.append(found + np.array([bases[block.id], bases[other.id]], dtype=np.int64))
-    inside = mine[relative(block.write, block.seam)]
+    inside = mine[block.write.relative_to(block.seam).slices]
     counts = np.bincount(inside.ravel(), minlength=n_segments + 1).astype(np.int64)
     return np.concatenate(pairs), counts
 
@@ -141,9 +149,9 @@ def write_block(job: Job, block_id: int, lut: np.ndarray) -> None:
     import zarr
 
     block = job.grid.block(block_id)
-    local = job.labels_of(block_id)[relative(block.write, block.seam)]
+    local = job.labels_of(block_id)[block.write.relative_to(block.seam).slices]
     array = zarr.open_array(job.store, path=f"{job.node}/s0" if job.node else "s0", mode="r+")
-    array[block.write] = lut[local].astype(array.dtype, copy=False)
+    array[block.write.slices] = lut[local].astype(array.dtype, copy=False)
 
 
 def stitch_components(

@@ -14,16 +14,27 @@ from __future__ import annotations
 
 import bisect
 import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from volseg.errors import VolsegError
+from volseg.geometry import Box, Slices, Triple, triple
 
-Region = tuple[slice, slice, slice]
+Region = Slices
 Ranges = tuple[range, range, range]
-Start = tuple[int, int, int]
+Start = Triple
+
+
+def _ranges(values: Iterable[range]) -> Ranges:
+    z, y, x = values
+    return (z, y, x)
+
+
+def _region(values: Iterable[slice]) -> Region:
+    z, y, x = values
+    return (z, y, x)
 
 
 def scan_interval(size: int, window: int, overlap: float) -> int:
@@ -62,12 +73,12 @@ class WindowGrid:
     @property
     def padded_shape(self) -> Start:
         sizes = zip(self.shape, self.pad_before, self.pad_after, strict=True)
-        return tuple(n + a + b for n, a, b in sizes)  # type: ignore[return-value]
+        return triple(n + a + b for n, a, b in sizes)
 
     @property
     def counts(self) -> Start:
         """Number of windows along each axis."""
-        return tuple(len(s) for s in self.starts)  # type: ignore[return-value]
+        return triple(len(s) for s in self.starts)
 
     @property
     def size(self) -> int:
@@ -75,12 +86,12 @@ class WindowGrid:
         return int(np.prod(self.counts))
 
     def all_ranges(self) -> Ranges:
-        return tuple(range(c) for c in self.counts)  # type: ignore[return-value]
+        return _ranges(range(c) for c in self.counts)
 
     def windows(self, ranges: Ranges) -> list[Start]:
         """Window starts (padded coordinates) of the index ranges, in C order like MONAI."""
         per_axis = [[self.starts[a][i] for i in r] for a, r in enumerate(ranges)]
-        return [tuple(s) for s in itertools.product(*per_axis)]  # type: ignore[misc]
+        return [triple(s) for s in itertools.product(*per_axis)]
 
     def touching(self, region: Region) -> Ranges:
         """Index ranges of the windows that overlap ``region`` (padded coordinates)."""
@@ -89,27 +100,23 @@ class WindowGrid:
             lo = bisect.bisect_right(starts, sl.start - w)
             hi = bisect.bisect_left(starts, sl.stop)
             out.append(range(lo, max(lo, hi)))
-        return tuple(out)  # type: ignore[return-value]
+        return _ranges(out)
 
     def cover(self, ranges: Ranges) -> Region:
         """Bounding box (padded coordinates) of the windows in ``ranges``."""
-        return tuple(
+        return _region(
             slice(starts[r[0]], starts[r[-1]] + w)
             for starts, w, r in zip(self.starts, self.window, ranges, strict=True)
-        )  # type: ignore[return-value]
+        )
 
     def to_padded(self, region: Region) -> Region:
         """Unpadded volume coordinates to padded ones."""
-        return tuple(
-            slice(s.start + p, s.stop + p) for s, p in zip(region, self.pad_before, strict=True)
-        )  # type: ignore[return-value]
+        return Box.from_slices(region).shift(self.pad_before).slices
 
     def to_volume(self, region: Region) -> Region:
         """Padded coordinates to volume coordinates, clipped to the volume."""
-        return tuple(
-            slice(min(max(s.start - p, 0), n), min(max(s.stop - p, 0), n))
-            for s, p, n in zip(region, self.pad_before, self.shape, strict=True)
-        )  # type: ignore[return-value]
+        moved = Box.from_slices(region).shift([-p for p in self.pad_before])
+        return moved.clip(Box.whole(self.shape)).slices
 
 
 def make_grid(shape: Sequence[int], window: Sequence[int], overlap: float) -> WindowGrid:
@@ -134,7 +141,8 @@ def make_grid(shape: Sequence[int], window: Sequence[int], overlap: float) -> Wi
         after.append(diff - diff // 2)
         size = max(n, w)
         starts.append(axis_starts(size, w, scan_interval(size, w, overlap)))
-    return WindowGrid(shape, window, tuple(before), tuple(after), tuple(starts))  # type: ignore[arg-type]
+    z, y, x = starts
+    return WindowGrid(triple(shape), triple(window), triple(before), triple(after), (z, y, x))
 
 
 def importance_map(window: Sequence[int], *, blending: str, sigma_scale: float) -> np.ndarray:
@@ -187,59 +195,56 @@ class WindowBlocks:
     @property
     def shape(self) -> Start:
         """Number of blocks along each axis."""
-        return tuple(len(g) for g in self.groups)  # type: ignore[return-value]
+        return triple(len(g) for g in self.groups)
 
     def __iter__(self) -> Iterator[Start]:
-        return iter(itertools.product(*(range(n) for n in self.shape)))  # type: ignore[arg-type]
+        return (triple(b) for b in itertools.product(*(range(n) for n in self.shape)))
 
     def ranges(self, block: Start) -> Ranges:
-        return tuple(g[b] for g, b in zip(self.groups, block, strict=True))  # type: ignore[return-value]
+        return _ranges(g[b] for g, b in zip(self.groups, block, strict=True))
+
+    def _firsts(self, axis: int) -> list[int]:
+        """Padded start of every block along ``axis``, then the padded size."""
+        starts = self.grid.starts[axis]
+        return [starts[g[0]] for g in self.groups[axis]] + [self.grid.padded_shape[axis]]
+
+    def owned_box(self, block: Sequence[int]) -> Box:
+        """Padded voxels this block finalises."""
+        bounds = [self._firsts(a)[b : b + 2] for a, b in enumerate(block)]
+        return Box.from_bounds([lo for lo, _ in bounds], [hi for _, hi in bounds])
 
     def owned(self, block: Start) -> Region:
-        """Padded voxels this block finalises."""
-        out = []
-        for a, b in enumerate(block):
-            groups, starts = self.groups[a], self.grid.starts[a]
-            lo = starts[groups[b][0]]
-            hi = starts[groups[b + 1][0]] if b + 1 < len(groups) else self.grid.padded_shape[a]
-            out.append(slice(lo, hi))
-        return tuple(out)  # type: ignore[return-value]
+        """Padded voxels this block finalises, as slices."""
+        return self.owned_box(block).slices
 
-    def block_of(self, index: Start) -> Start:
+    def block_of(self, index: Sequence[int]) -> Start:
         """The block owning padded voxel ``index``."""
-        out = []
-        for a, i in enumerate(index):
-            firsts = [self.grid.starts[a][g[0]] for g in self.groups[a]]
-            out.append(bisect.bisect_right(firsts, i) - 1)
-        return tuple(out)  # type: ignore[return-value]
+        return triple(bisect.bisect_right(self._firsts(a), i) - 1 for a, i in enumerate(index))
 
     def split(self, region: Region) -> list[tuple[Start, Region]]:
-        """Pieces of ``region`` with the block owning each."""
-        per_axis = []
-        for a, sl in enumerate(region):
-            firsts = [self.grid.starts[a][g[0]] for g in self.groups[a]] + [
-                self.grid.padded_shape[a]
-            ]
-            pieces = []
-            for b in range(len(self.groups[a])):
-                lo, hi = max(sl.start, firsts[b]), min(sl.stop, firsts[b + 1])
-                if lo < hi:
-                    pieces.append((b, slice(lo, hi)))
-            per_axis.append(pieces)
-        return [
-            (tuple(p[0] for p in combo), tuple(p[1] for p in combo))  # type: ignore[misc]
-            for combo in itertools.product(*per_axis)
-        ]
+        """Pieces of ``region`` with the block owning each, in raster order of blocks."""
+        box = Box.from_slices(region)
+        if box.empty:
+            return []
+        first, last = self.block_of(box.offset), self.block_of([e - 1 for e in box.end])
+        out = []
+        for ranges in itertools.product(*map(range, first, [b + 1 for b in last])):
+            piece = self.owned_box(ranges).intersect(box)
+            if piece is not None:
+                out.append((triple(ranges), piece.slices))
+        return out
 
 
 def window_blocks(grid: WindowGrid, block_shape: Sequence[int] | None) -> WindowBlocks:
     """Blocks of about ``block_shape`` voxels made of whole windows of ``grid``; ``None`` = one
     block holding every window."""
     if block_shape is None:
-        return WindowBlocks(grid, tuple([range(c)] for c in grid.counts))  # type: ignore[arg-type]
+        z, y, x = ([range(c)] for c in grid.counts)
+        return WindowBlocks(grid, (z, y, x))
     groups = []
     for a, b in enumerate(block_shape):
         starts = grid.starts[a]
         step = starts[1] - starts[0] if len(starts) > 1 else grid.window[a]
         groups.append(axis_groups(len(starts), max(1, round(int(b) / step))))
-    return WindowBlocks(grid, tuple(groups))  # type: ignore[arg-type]
+    z, y, x = groups
+    return WindowBlocks(grid, (z, y, x))

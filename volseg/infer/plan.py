@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from volseg.errors import VolsegError
+from volseg.geometry import as_shape
 from volseg.infer.grid import Region, WindowGrid, make_grid
 from volseg.infer.rescale import Rescale, make_rescale, net_reader
 from volseg.infer.tta import tta_from_config
@@ -131,6 +132,18 @@ def image_channels(volume: Volume, where: str) -> int:
     raise VolsegError(f"{where} must be a (z, y, x) or (c, z, y, x) image, got {volume.shape}.")
 
 
+def input_fingerprints(checkpoint: Any, image: str) -> dict[str, str | None]:
+    """What identifies the checkpoint's and the image's content (:mod:`volseg.io.fingerprint`),
+    so an unfinished output is never resumed from inputs replaced under the same paths."""
+    from volseg.io.fingerprint import file_fingerprint, fingerprint
+
+    in_memory = image.startswith("<")
+    return {
+        "checkpoint_fingerprint": file_fingerprint(checkpoint),
+        "image_fingerprint": None if in_memory else fingerprint(image),
+    }
+
+
 def make_plan(
     cfg: Any,
     *,
@@ -170,7 +183,7 @@ def make_plan(
             where=image,
         )
     settings = SlidingSettings(
-        window=window,  # type: ignore[arg-type]
+        window=as_shape(window, name=source, low=1),
         overlap=float(sw.overlap),
         sigma_scale=float(sw.sigma_scale),
         blending=str(sw.blending),
@@ -198,7 +211,13 @@ def make_plan(
         else {"views": [[list(v.flips), v.k] for v in tta.views], "ensemble": tta.ensemble},
         "train_resolution": None if resolution is None else [float(r) for r in resolution],
         "normalize": str(transform.normalize),
+        "clip_percentiles": [
+            float(transform.clip_percentile_low),
+            float(transform.clip_percentile_high),
+        ],
+        "image_stats": {k: float(v) for k, v in stats.items()},
         "dtype": dtype,
+        **input_fingerprints(checkpoint, image),
     }
     return PredictionPlan(
         checkpoint=str(Path(checkpoint).resolve()),

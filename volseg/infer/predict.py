@@ -16,8 +16,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-import shutil
-import tempfile
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -28,8 +26,16 @@ import numpy as np
 
 from volseg.errors import VolsegError
 from volseg.infer.carry import CarryStore
-from volseg.infer.grid import Region
-from volseg.infer.output import discard_output, output_chunks, prepare_output, writable_array
+from volseg.infer.grid import Region, window_blocks
+from volseg.infer.output import (
+    discard_output,
+    done_array,
+    drop_netmaps,
+    netmaps_array,
+    output_chunks,
+    prepare_output,
+    writable_array,
+)
 from volseg.infer.plan import (
     PredictionPlan,
     check_model_config,
@@ -44,6 +50,7 @@ from volseg.io.blocks import iter_blocks
 from volseg.io.paths import locate_for_write
 from volseg.io.volume import Volume
 from volseg.io.voxels import agreed_voxel_size
+from volseg.lock import output_lock
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +106,7 @@ def predict(
     client: Any = None,
     block_shape: Sequence[int] | None = None,
     overwrite: bool = False,
+    say: Callable[[str], None] | None = None,
 ) -> Volume:
     """Predict maps ``(c, z, y, x)`` of ``image`` into the zarr node ``out``.
 
@@ -110,7 +118,9 @@ def predict(
         client: a ``distributed.Client`` for a blockwise run (resumable); ``None`` predicts
             in this process.
         block_shape: block size in voxels (default ``inference.block_shape``).
-        overwrite: replace an existing output.
+        overwrite: replace an existing output; without it an unfinished output of the same
+            settings is resumed (its finished blocks are kept).
+        say: gets one line with the blocks computed and reused (default: the log).
 
     Returns:
         The finished maps, opened lazily (float32, or uint8 with the ``volseg_maps`` record).
@@ -119,10 +129,19 @@ def predict(
         VolsegError: a checkpoint not matching the config, an image with the wrong number of
             channels, an existing output, an unwritable output.
     """
-    from volseg.checkpoint import build_model_from_checkpoint, load_checkpoint
     from volseg.io.guard import refuse_overlap
 
     refuse_overlap(out, {"image": image, "checkpoint": checkpoint})
+    with output_lock(out):
+        return _predict(cfg, checkpoint, image, out, client=client, block_shape=block_shape,
+                        overwrite=overwrite, say=say)  # fmt: skip
+
+
+def _predict(cfg: Any, checkpoint: Any, image: Any, out: Any, *, client: Any,
+             block_shape: Sequence[int] | None, overwrite: bool,
+             say: Callable[[str], None] | None) -> Volume:  # fmt: skip
+    from volseg.checkpoint import build_model_from_checkpoint, load_checkpoint
+
     cfg = _config(cfg)
     ckpt = load_checkpoint(checkpoint)
     check_model_config(cfg.model, ckpt["model_cfg"], str(checkpoint))
@@ -147,21 +166,18 @@ def predict(
         device=device,
     )
     chunks = output_chunks(plan, cfg.inference.save_prediction.chunks, blocks)
-    resumed = prepare_output(
-        out, plan, chunks=chunks, offset=volume.offset, resume=client is not None,
-        overwrite=overwrite,
-    )  # fmt: skip
+    prepare_output(out, plan, chunks=chunks, offset=volume.offset, overwrite=overwrite)
     if client is None:
         try:
-            run_streamed(model.to(device), plan, volume, out, block_shape=blocks)
+            computed, reused = run_streamed(model.to(device), plan, volume, out, block_shape=blocks)
         except VolsegError:  # bad input found while reading: leave nothing half-written
             discard_output(out)
             raise
     else:
         from volseg.infer.blockwise_predict import run_blockwise
 
-        computed = run_blockwise(client, plan, out, block_shape=blocks)
-        log.info("%s: %d blocks computed%s", out, len(computed), " (resumed)" if resumed else "")
+        computed, reused = run_blockwise(client, plan, out, block_shape=blocks)
+    (say or log.info)(f"prediction blocks: {computed} computed, {reused} reused")
     mark_complete(out)
     return open_volume(out)
 
@@ -177,21 +193,36 @@ class BackgroundWriter:
 
     One thread writes in submission order (regions sharing a chunk never race); at most
     ``depth`` writes wait, which bounds the memory they hold. Errors surface on the next call
-    or on ``close``.
+    or on ``close``; after one, nothing more runs (so no completion record follows a write
+    that failed).
     """
 
     def __init__(self, array: Any, convert: Callable[[np.ndarray], np.ndarray], depth: int = 2):
         self.array, self.convert, self.depth = array, convert, depth
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="volseg-writer")
         self._pending: deque[Future[None]] = deque()
+        self._failed = False
+
+    def _run(self, action: Callable[[], None]) -> None:
+        if self._failed:
+            raise RuntimeError("skipped after an earlier write failed")
+        try:
+            action()
+        except BaseException:
+            self._failed = True
+            raise
 
     def _write(self, region: Region, maps: np.ndarray) -> None:
         self.array[(slice(None), *region)] = self.convert(maps)
 
     def __call__(self, region: Region, maps: np.ndarray) -> None:
+        self.then(lambda: self._write(region, maps))
+
+    def then(self, action: Callable[[], None]) -> None:
+        """Run ``action`` on the writer thread once every write submitted before it is done."""
         while len(self._pending) >= self.depth:
             self._pending.popleft().result()
-        self._pending.append(self._pool.submit(self._write, region, maps))
+        self._pending.append(self._pool.submit(self._run, action))
 
     def close(self) -> None:
         """Wait for every write (raising the first error)."""
@@ -213,35 +244,37 @@ class BackgroundWriter:
 
 def run_streamed(
     model: Any, plan: PredictionPlan, volume: Volume, out: Any, *, block_shape: Sequence[int]
-) -> None:
-    """Predict in this process, block by block, into the maps node ``out`` (made already)."""
+) -> tuple[int, int]:
+    """Predict in this process, block by block, into the maps node ``out`` (made already).
+
+    Every block of whole windows sets its marker in ``volseg_done`` once its maps are
+    written, so a rerun of an interrupted prediction writes only the blocks without one (and
+    runs only the windows those need). Returns ``(blocks written, blocks reused)``.
+    With a rescale the network-grid maps wait in ``out``'s ``volseg_netmaps`` array (the
+    markers count its blocks) and are resampled to the data grid at the end.
+    """
     target = writable_array(out)
     read = image_reader(plan, volume)
     carry = CarryStore(spill_dir=_scratch_dir(out))
-    if plan.rescale.identity:
-        with BackgroundWriter(target, lambda maps: to_stored(maps, plan)) as write:
-            predict_streamed(
-                model, read, write, grid=plan.grid, settings=plan.settings,
-                block_shape=block_shape, carry=carry,
-            )  # fmt: skip
-        return
-    import zarr
+    counts = window_blocks(plan.grid, block_shape).shape
+    markers = done_array(out, counts, unit="windows")
+    done = {tuple(int(i) for i in idx) for idx in np.argwhere(np.asarray(markers[...]) == 1)}
+    net = target if plan.rescale.identity else netmaps_array(out, plan)
+    convert = (lambda maps: to_stored(maps, plan)) if net is target else (lambda maps: maps)
+    with BackgroundWriter(net, convert) as write:
 
-    tmp = Path(tempfile.mkdtemp(prefix=".volseg-netmaps-", dir=_scratch_dir(out)))
-    try:
-        shape = (plan.out_channels, *plan.rescale.net_shape)
-        net = zarr.create_array(
-            zarr.storage.LocalStore(tmp), shape=shape, dtype="float32",
-            chunks=(shape[0], *(min(64, n) for n in shape[1:])), fill_value=0.0,
+        def finished(block: tuple[int, int, int]) -> None:
+            write.then(lambda: markers.__setitem__(block, 1))
+
+        predict_streamed(
+            model, read, write, grid=plan.grid, settings=plan.settings,
+            block_shape=block_shape, carry=carry, done=done, finished=finished,
         )  # fmt: skip
-        with BackgroundWriter(net, lambda maps: maps) as write_net:
-            predict_streamed(
-                model, read, write_net, grid=plan.grid, settings=plan.settings,
-                block_shape=block_shape, carry=carry,
-            )  # fmt: skip
+    if net is not target:
         for region in iter_blocks(plan.spatial_shape, block_shape):
             support = plan.rescale.maps_support(region)
             maps = plan.rescale.maps_to_data(net[(slice(None), *support)], support, region)
             target[(slice(None), *region)] = to_stored(maps, plan)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        drop_netmaps(out)
+    total = int(np.prod(counts))
+    return total - len(done), len(done)

@@ -23,8 +23,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from volseg.errors import VolsegError
+from volseg.geometry import Slices, Triple, triple
 
-Region = tuple[slice, slice, slice]
+Region = Slices
+
+
+def _region(values: list[slice]) -> Region:
+    z, y, x = values
+    return (z, y, x)
 
 
 def _linear_support(
@@ -58,7 +64,7 @@ class Rescale:
         net_voxel: network voxel size (nm), ``data.train_resolution``.
     """
 
-    data_shape: tuple[int, int, int]
+    data_shape: Triple
     data_voxel: tuple[float, float, float]
     net_voxel: tuple[float, float, float]
 
@@ -80,16 +86,16 @@ class Rescale:
         )
 
     @property
-    def net_shape(self) -> tuple[int, int, int]:
+    def net_shape(self) -> Triple:
         if self.identity:
             return self.data_shape
         if self.area:
-            return tuple(
+            return triple(
                 math.ceil(n / round(f)) for n, f in zip(self.data_shape, self.factors, strict=True)
-            )  # type: ignore[return-value]
-        return tuple(
+            )
+        return triple(
             max(1, round(n / f)) for n, f in zip(self.data_shape, self.factors, strict=True)
-        )  # type: ignore[return-value]
+        )
 
     def image_support(self, net_region: Region) -> Region:
         """Data-grid voxels needed to compute the image on ``net_region`` of the network grid."""
@@ -106,7 +112,7 @@ class Rescale:
                     sl.start, sl.stop, self.data_voxel[a], self.net_voxel[a], n
                 )
                 out.append(slice(int(i0.min()), int(i1.max()) + 1))
-        return tuple(out)  # type: ignore[return-value]
+        return _region(out)
 
     def image_to_net(self, crop: np.ndarray, crop_region: Region, net_region: Region) -> np.ndarray:
         """Image ``(c, ...)`` on data voxels ``crop_region`` -> ``(c, ...)`` on ``net_region``."""
@@ -143,7 +149,7 @@ class Rescale:
                 sl.start, sl.stop, self.net_voxel[a], self.data_voxel[a], self.net_shape[a]
             )
             out.append(slice(int(i0.min()), int(i1.max()) + 1))
-        return tuple(out)  # type: ignore[return-value]
+        return _region(out)
 
     def maps_to_data(
         self, crop: np.ndarray, crop_region: Region, data_region: Region
@@ -176,7 +182,12 @@ def make_rescale(
             f"resampling needs 3D shapes and positive voxel sizes, got shape {shape}, data "
             f"voxel size {data} and data.train_resolution {net}."
         )
-    return Rescale(shape, data, net)  # type: ignore[arg-type]
+    return Rescale(triple(shape), _floats(data), _floats(net))
+
+
+def _floats(values: tuple[float, ...]) -> tuple[float, float, float]:
+    z, y, x = values
+    return (z, y, x)
 
 
 def net_reader(

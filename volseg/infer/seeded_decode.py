@@ -82,11 +82,6 @@ def _save_plan(job: Job, step: int, pending: list[int]) -> None:
     save_npy(job.scratch_dir / "flood" / PLAN, np.array([step, *pending], dtype=np.int64))
 
 
-def _pending(job: Job, stage: str, n_blocks: int) -> tuple[dict[int, int], list[int]]:
-    done = job.finished(stage)
-    return done, [i for i in range(n_blocks) if i not in done]
-
-
 def _share(value: Any, client: Any) -> Any:
     """One copy of a large argument per worker instead of one per task."""
     return value if client is None else client.scatter(value, broadcast=True)
@@ -110,12 +105,8 @@ def seeded_rounds(
     seconds: dict[str, float] = {}
 
     start = time.perf_counter()
-    done, todo = _pending(job, "seeds", n_blocks)
-    seeds_decoded = len(todo)
-    for i, n in zip(
-        todo, run_tasks(seed_block, [(job, spec, i) for i in todo], client), strict=True
-    ):
-        done[i] = n
+    seeds = job.run(seed_block, spec, stage="seeds", client=client)
+    done = job.finished("seeds")
     tables, counts = stitch_components(
         job, done, stage="seeds", min_size=spec.min_seed_size, client=client
     )
@@ -161,7 +152,8 @@ def seeded_rounds(
         log.warning("flood rounds stopped at %d without converging (%d blocks changing)",
                     round_no, len(active))  # fmt: skip
     return {
-        "instances": int(keep.sum()), "blocks": n_blocks, "seeds_decoded": seeds_decoded,
+        "instances": int(keep.sum()), "blocks": n_blocks, "seeds_decoded": seeds.computed,
+        "blocks_computed": seeds.computed, "blocks_reused": seeds.reused,
         "seeds": n_seeds, "seed_pieces": counts["block_segments"], "rounds": round_no,
         "blocks_decoded": floods, "floods_reused": reused, "converged": not active,
         "seconds": seconds,

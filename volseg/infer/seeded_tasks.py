@@ -28,22 +28,22 @@ import cc3d
 import fastremap
 import numpy as np
 
+from volseg import geometry
 from volseg.atomic import atomic_write
 from volseg.errors import VolsegError
-from volseg.infer.block_flood import Cut, SeededSpec, pieces, ring_flood
-from volseg.infer.blocks import Region, cut_faces, relative
+from volseg.infer.block_flood import SeededSpec, pieces, ring_flood
 from volseg.infer.decode_tasks import SUFFIX, Job, _maps
 
 SEEDS_ARRAY = "seeds.zarr"  # inside the scratch directory
 INPUTS = "inputs"  # scratch folder of the flood's fixed inputs per block (flood_inputs)
 
 
-def read_maps(job: Job, region: Region) -> np.ndarray:
+def read_maps(job: Job, region: geometry.Box) -> np.ndarray:
     """Float maps of a region (uint8 maps dequantised as the whole-volume route does)."""
     from volseg.maps import dequantize
 
     volume = _maps(job.maps, job.token)
-    raw = np.asarray(volume.data[(slice(None), *region)])
+    raw = np.asarray(volume.data[(slice(None), *region.slices)])
     return dequantize(raw, volume.attrs, source=job.maps)
 
 
@@ -78,9 +78,9 @@ def write_seeds(job: Job, block_id: int, lut: np.ndarray) -> None:
     import zarr
 
     block = job.grid.block(block_id)
-    local = job.labels_of(block_id, "seeds")[relative(block.write, block.seam)]
+    local = job.labels_of(block_id, "seeds")[block.write.relative_to(block.seam).slices]
     array = zarr.open_array(seeds_path(job), mode="r+")
-    array[block.write] = lut[local].astype(array.dtype, copy=False)
+    array[block.write.slices] = lut[local].astype(array.dtype, copy=False)
 
 
 def state_dtype(labels: np.dtype) -> np.dtype:
@@ -116,14 +116,18 @@ def _state(job: Job, block_id: int) -> np.ndarray | None:
     return array.reshape(shape, order="F" if fortran else "C")
 
 
-def _faces(box: Region, read: Region, cut: Cut) -> list[Region]:
+def _faces(
+    box: geometry.Box, read: geometry.Box, cut: tuple[tuple[bool, bool], ...]
+) -> list[geometry.Box]:
     """The parts of ``box`` (inside ``read``) on the cut faces of ``read``: the only voxels
     of the outside that :func:`~volseg.infer.block_flood.ring_flood` uses."""
     out = []
     for axis, (low, high) in enumerate(cut):
-        for is_cut, plane in ((low, read[axis].start), (high, read[axis].stop - 1)):
-            if is_cut and box[axis].start <= plane < box[axis].stop:
-                out.append((*box[:axis], slice(plane, plane + 1), *box[axis + 1 :]))
+        for is_cut, plane in ((low, read.offset[axis]), (high, read.end[axis] - 1)):
+            if is_cut and box.offset[axis] <= plane < box.end[axis]:
+                start, stop = list(box.offset), list(box.end)
+                start[axis], stop[axis] = plane, plane + 1
+                out.append(geometry.Box.from_bounds(start, stop))
     return out
 
 
@@ -131,15 +135,12 @@ def _outside(job: Job, block: Any) -> tuple[np.ndarray, np.ndarray] | None:
     """Labels and levels on the cut faces of the block's read region from its neighbours'
     stored states (everything else left empty: only the cut faces are used)."""
     grid = job.grid
-    shape = block.read_shape
-    cut = cut_faces(block.read, grid.shape)
+    shape = block.read.shape
+    cut = block.read.cut_faces(grid.shape)
     labels = levels = None
     for other in grid.neighbours(block):
-        box = tuple(
-            slice(max(r.start, w.start), min(r.stop, w.stop))
-            for r, w in zip(block.read, other.write, strict=True)
-        )
-        faces = [] if any(b.start >= b.stop for b in box) else _faces(box, block.read, cut)
+        box = block.read.intersect(other.write)
+        faces = [] if box is None else _faces(box, block.read, cut)
         state = _state(job, other.id) if faces else None
         if state is None:
             continue
@@ -147,9 +148,9 @@ def _outside(job: Job, block: Any) -> tuple[np.ndarray, np.ndarray] | None:
             labels = np.zeros(shape, state.dtype["label"])
             levels = np.full(shape, np.inf, np.float32)
         for face in faces:
-            part = np.asarray(state[relative(face, other.write)])
-            labels[relative(face, block.read)] = part["label"]
-            levels[relative(face, block.read)] = part["level"]
+            part = np.asarray(state[face.relative_to(other.write).slices])
+            labels[face.relative_to(block.read).slices] = part["label"]
+            levels[face.relative_to(block.read).slices] = part["level"]
     return None if labels is None else (labels, levels)
 
 
@@ -174,7 +175,7 @@ def flood_inputs(
             height, foreground, seeds = (np.load(f, allow_pickle=False) for _ in range(3))
         return height, (foreground if foreground.size else None), seeds
     p = pieces(read_maps(job, block.read), spec)
-    seeds = np.asarray(zarr.open_array(seeds_path(job), mode="r")[block.read])
+    seeds = np.asarray(zarr.open_array(seeds_path(job), mode="r")[block.read.slices])
     foreground = np.zeros(0, bool) if p.foreground is None else p.foreground
 
     def write(tmp: str) -> None:
@@ -229,12 +230,12 @@ def _flood(job: Job, spec: SeededSpec, block_id: int) -> list[int]:
     height, foreground, seeds = flood_inputs(job, spec, block)
     labels, levels = ring_flood(
         height, seeds, foreground, connectivity=spec.connectivity,
-        cut=cut_faces(block.read, grid.shape),
+        cut=block.read.cut_faces(grid.shape),
         outside=_outside(job, block),
     )  # fmt: skip
-    state = np.empty(tuple(s.stop - s.start for s in block.write), state_dtype(labels.dtype))
-    state["label"] = labels[block.inner]
-    state["level"] = levels[block.inner]
+    state = np.empty(block.write.shape, state_dtype(labels.dtype))
+    state["label"] = labels[block.inner.slices]
+    state["level"] = levels[block.inner.slices]
     diff = np.ones(state.shape, dtype=bool)
     old = _state(job, block_id)
     if old is not None and old.dtype == state.dtype:
@@ -250,14 +251,11 @@ def _readers(grid: Any, block: Any, diff: np.ndarray) -> list[int]:
     one on a cut face of their read region (what :func:`_outside` reads)."""
     out = []
     for other in grid.neighbours(block):
-        box = tuple(
-            slice(max(r.start, w.start), min(r.stop, w.stop))
-            for r, w in zip(other.read, block.write, strict=True)
-        )
-        if any(b.start >= b.stop for b in box):
+        box = other.read.intersect(block.write)
+        if box is None:
             continue
-        faces = _faces(box, other.read, cut_faces(other.read, grid.shape))
-        if any(diff[relative(face, block.write)].any() for face in faces):
+        faces = _faces(box, other.read, other.read.cut_faces(grid.shape))
+        if any(diff[face.relative_to(block.write).slices].any() for face in faces):
             out.append(other.id)
     return out
 
@@ -275,4 +273,4 @@ def write_final(job: Job, block_id: int, lut: Any) -> None:
     block = job.grid.block(block_id)
     labels = job.labels_of(block_id, "flood")["label"]
     array = zarr.open_array(job.store, path=f"{job.node}/s0" if job.node else "s0", mode="r+")
-    array[block.write] = np.asarray(lut)[labels].astype(array.dtype, copy=False)
+    array[block.write.slices] = np.asarray(lut)[labels].astype(array.dtype, copy=False)

@@ -27,6 +27,7 @@ from volseg.io import is_complete, open_volume
 from volseg.io.guard import place
 from volseg.io.paths import locate_for_write
 from volseg.io.zarr_layout import node_type
+from volseg.lock import output_lock
 
 MAPS_KEY = "maps"
 LABELS_KEY = "labels/segmentation"
@@ -89,16 +90,22 @@ def _check_gt(gt: str | None, mask: str | None, image: Any) -> None:
 
 def _write_image(root: Path, image: Any, say: Callable[[str], None]) -> None:
     from volseg.io import write_volume
+    from volseg.io.guard import check_replaceable
 
     if is_complete(root):
         say(f"image: kept {root}")
-    elif root.exists():
+        return
+    if root.exists() and any((root / key).exists() for key in (MAPS_KEY, "labels")):
         say("image: not copied (the store was made without it)")
-    elif image.ndim != 3:
+        return
+    if image.ndim != 3:
         say(f"image: not copied ({image.ndim}D; only (z, y, x) images go to the store root)")
-    else:
-        write_volume(root, image, kind="image")
-        say(f"image: copied to {root}")
+        return
+    if root.exists():  # a copy that was interrupted: start it again
+        check_replaceable(root)
+        shutil.rmtree(root)
+    write_volume(root, image, kind="image")
+    say(f"image: copied to {root}")
 
 
 def _predict(cfg: Any, checkpoint: Any, image: Any, maps_out: str, *, client: Any,
@@ -115,9 +122,20 @@ def _predict(cfg: Any, checkpoint: Any, image: Any, maps_out: str, *, client: An
                     f"{maps_out} holds maps of {key} {recorded.get(key)}, not {value}; pass "
                     "--overwrite to predict again."
                 )
+        from volseg.infer.plan import input_fingerprints
+
+        for key, value in input_fingerprints(checkpoint, str(image)).items():
+            if key in recorded and recorded[key] != value:
+                raise VolsegError(
+                    f"{maps_out} holds maps of an earlier version of the "
+                    f"{key.removesuffix('_fingerprint')} (its files changed since); use "
+                    "--overwrite to predict again."
+                )
         say(f"maps: kept {maps_out}")
         return maps
-    maps = predict(cfg, checkpoint, image, maps_out, client=client, block_shape=block_shape)
+    maps = predict(
+        cfg, checkpoint, image, maps_out, client=client, block_shape=block_shape, say=say
+    )
     say(f"maps: {maps.dtype} {maps.shape} -> {maps_out}")
     return maps
 
@@ -148,7 +166,7 @@ def segment(
         client: a ``distributed.Client``; None predicts in this process and decodes on threads.
         block_shape: blocks for prediction and decoding (default ``inference.block_shape``).
         halo: decoding context per side (default: ``inference.halo``, else
-            ``volseg.infer.blocks.default_halo``).
+            ``volseg.geometry.default_halo``).
         overwrite: delete ``out`` first and start from nothing.
         say: where progress lines go.
 
@@ -157,16 +175,43 @@ def segment(
 
     Raises:
         VolsegError: bad paths, shapes, config or checkpoint; a finished ``out`` without
-            ``overwrite``; maps in ``out`` from another checkpoint.
+            ``overwrite``; maps in ``out`` from another checkpoint; another process
+            writing ``out``.
     """
-    from volseg.config import load
-    from volseg.infer.blockwise_decode import blockwise_decode, check_decoder, check_grid
-    from volseg.infer.predict import open_image
     from volseg.io.guard import refuse_overlap
 
     refuse_overlap(
         out, {"image": image, "ground truth": gt, "mask": mask, "checkpoint": checkpoint}
     )
+    with output_lock(out):
+        return _segment(
+            cfg,
+            checkpoint,
+            image,
+            out,
+            gt=gt,
+            mask=mask,
+            client=client,
+            block_shape=block_shape,
+            halo=halo,
+            overwrite=overwrite,
+            say=say,
+        )
+
+
+def _segment(cfg: Any, checkpoint: Any, image: Any, out: Any, *, gt: str | None,
+             mask: str | None, client: Any, block_shape: Sequence[int] | None,
+             halo: int | Sequence[int] | None, overwrite: bool,
+             say: Callable[[str], None]) -> dict[str, Any]:  # fmt: skip
+    from volseg.config import load
+    from volseg.infer.blockwise_decode import (
+        blockwise_decode,
+        check_decoder,
+        check_grid,
+        reuse_line,
+    )
+    from volseg.infer.predict import open_image
+
     cfg = load(cfg) if isinstance(cfg, str | os.PathLike) else cfg
     name, params, source = decoder_settings(cfg, checkpoint)
     root = _root(out, overwrite)
@@ -187,6 +232,7 @@ def segment(
         halo=halo, client=client,
     )  # fmt: skip
     n = int(labels.attrs["blockwise_result"]["instances"])
+    say(reuse_line(labels.attrs["blockwise_result"]))
     say(f"labels: {n} instances -> {root}:{LABELS_KEY}")
     summary: dict[str, Any] = {
         "out": str(root), "maps": maps_out, "labels": f"{root}:{LABELS_KEY}", "decoder": name,

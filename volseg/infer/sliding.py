@@ -15,7 +15,7 @@ the window and block sizes, not on the volume.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -58,7 +58,9 @@ def predict_streamed(
     settings: SlidingSettings,
     block_shape: Sequence[int] | None,
     carry: CarryStore | None = None,
-) -> None:
+    done: Collection[Start] = frozenset(),
+    finished: Callable[[Start], None] | None = None,
+) -> int:
     """Predict a volume block by block; each block's final maps go to ``write``.
 
     Args:
@@ -72,6 +74,14 @@ def predict_streamed(
             ``None`` = the whole volume in one block.
         carry: where sums for later blocks wait (default: in memory, spilled to a temporary
             directory above 64 MiB).
+        done: blocks (of :func:`volseg.infer.grid.window_blocks`) whose maps an earlier,
+            interrupted run wrote: they are not written again, and their windows run only when
+            they add to a block not done (in the same order and batches, so the resumed maps
+            equal an uninterrupted run's bit for bit).
+        finished: called with each block after its ``write`` (resume records).
+
+    Returns:
+        The number of blocks of ``done`` that needed no window run.
     """
     model.eval()
     weights = weight_tensor(settings)
@@ -79,12 +89,20 @@ def predict_streamed(
     blocks = window_blocks(grid, block_shape)
     store = carry if carry is not None else CarryStore()
     open_blocks: dict[Start, tuple[Accumulator, list[int]]] = {}
+    skipped = 0
+
+    def needed(block: Start, cover: Region) -> bool:
+        return block not in done or any(t not in done for t, _ in blocks.split(cover))
 
     def items() -> Iterator[tuple[Start, Start, torch.Tensor]]:
         # Blocks are read lazily, as the batches reach them (a batch may span two blocks).
+        nonlocal skipped
         for block in blocks:
             ranges = blocks.ranges(block)
             cover = grid.cover(ranges)
+            if not needed(block, cover):
+                skipped += 1
+                continue
             image = torch.from_numpy(pad_crop(read, grid, cover, settings.padding_mode))
             starts = grid.windows(ranges)
             open_blocks[block] = (Accumulator(cover, weights), [len(starts)])
@@ -100,7 +118,13 @@ def predict_streamed(
             left[0] -= 1
             if left[0] == 0:
                 del open_blocks[block]
+                if block in done:  # written by an earlier run: only pass its sums on
+                    _finish_block(blocks, block, acc, store, None)
+                    continue
                 _finish_block(blocks, block, acc, store, write)
+                if finished is not None:
+                    finished(block)
+    return skipped
 
 
 def _finish_block(
@@ -108,9 +132,10 @@ def _finish_block(
     block: Start,
     acc: Accumulator,
     store: CarryStore,
-    write: Callable[[Region, np.ndarray], None],
+    write: Callable[[Region, np.ndarray], None] | None,
 ) -> None:
-    """Hand the block's sums for later blocks to ``store``; write its own, now final, voxels."""
+    """Hand the block's sums for later blocks to ``store``; write its own, now final, voxels
+    (``write`` None: a block an earlier run wrote, whose sums are only passed on)."""
     both = acc.numpy()
     origin = [c.start for c in acc.region]
     for target, piece in blocks.split(acc.region):
@@ -118,7 +143,10 @@ def _finish_block(
         if target != block:
             store.put(target, piece, part)
             continue
-        for where, earlier in store.pop(block):
+        earlier_pieces = store.pop(block)
+        if write is None:
+            continue
+        for where, earlier in earlier_pieces:
             part[(slice(None), *within(where, [p.start for p in piece]))] += earlier
         _write_final(write, blocks.grid, piece, part)
 

@@ -3,7 +3,7 @@
 Used for connected-components decoders (``cc``, ``contour_distance`` in cc mode) and for the
 seeds of the seeded decoders (:mod:`volseg.infer.seeded_decode`). Each block labels the
 components of its write region grown by one voxel (the seam, see
-:meth:`volseg.infer.blocks.BlockGrid.overlap`); components of two neighbouring blocks that
+:meth:`volseg.geometry.BlockGrid.overlap`); components of two neighbouring blocks that
 share a voxel there are merged. A component of a block's region is part of exactly one
 component of the volume, and two components that touch across the seam share a seam voxel
 in both blocks' labels, so this is exact. (Segments of a seeded flood are never matched

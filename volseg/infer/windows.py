@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from volseg.errors import VolsegError
+from volseg.geometry import Box, triple
 from volseg.infer.grid import Region, Start, WindowGrid, importance_map
 from volseg.infer.tta import TTA, predict_views
 
@@ -75,10 +76,10 @@ def pad_crop(
     padded = [a for a in range(3) if grid.pad_before[a] or grid.pad_after[a]]
     if not padded:
         return read(region)
-    inner = list(grid.to_volume(region))
-    for a in padded:
-        inner[a] = slice(0, grid.shape[a])
-    crop = read(tuple(inner))  # type: ignore[arg-type]
+    z, y, x = (
+        slice(0, grid.shape[a]) if a in padded else s for a, s in enumerate(grid.to_volume(region))
+    )
+    crop = read((z, y, x))
     widths = [(0, 0)] + [
         (grid.pad_before[a], grid.pad_after[a]) if a in padded else (0, 0) for a in range(3)
     ]
@@ -153,8 +154,8 @@ def tail_windows(grid: WindowGrid, batch_size: int) -> list[Start]:
     count = grid.size % batch_size
     if not count:
         return []
-    last = [r[-1:] if i < 2 else r for i, r in enumerate(grid.all_ranges())]
-    starts = grid.windows(tuple(last))  # type: ignore[arg-type]
+    rz, ry, rx = grid.all_ranges()
+    starts = grid.windows((rz[-1:], ry[-1:], rx))
     if len(starts) < count:  # the tail reaches into earlier rows: enumerate them all
         starts = grid.windows(grid.all_ranges())
     return starts[-count:]
@@ -169,8 +170,8 @@ def tail_predictions(
         return {}
     crops = []
     for start in tail:
-        region = tuple(slice(s, s + w) for s, w in zip(start, grid.window, strict=True))
-        crops.append(torch.from_numpy(pad_crop(read, grid, region, settings.padding_mode)))  # type: ignore[arg-type]
+        region = Box(start, grid.window).slices
+        crops.append(torch.from_numpy(pad_crop(read, grid, region, settings.padding_mode)))
     return dict(zip(tail, _forward(model, crops, settings), strict=True))
 
 
@@ -252,9 +253,9 @@ def weight_tensor(settings: SlidingSettings) -> torch.Tensor:
 
 def shift(start: Sequence[int], size: Sequence[int], origin: Sequence[int]) -> Region:
     """The box ``start + size`` relative to ``origin``."""
-    return tuple(slice(s - o, s - o + n) for s, n, o in zip(start, size, origin, strict=True))  # type: ignore[return-value]
+    return Box(triple(start), triple(size)).shift([-o for o in origin]).slices
 
 
 def within(region: Region, origin: Sequence[int]) -> Region:
     """``region`` relative to ``origin``."""
-    return tuple(slice(r.start - o, r.stop - o) for r, o in zip(region, origin, strict=True))  # type: ignore[return-value]
+    return Box.from_slices(region).shift([-o for o in origin]).slices

@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from volseg.geometry import BlockGrid
+
 Block = tuple[slice, ...]
 
 CHUNK_VOXELS = 64**3  # about 1 MB of float32 per spatial chunk
@@ -50,10 +52,23 @@ def block_shape(
 
 
 def iter_blocks(shape: Sequence[int], block: Sequence[int]) -> Iterator[Block]:
-    """Slices tiling ``shape`` with ``block`` (edge blocks are cut to the array)."""
-    ranges = [range(0, n, b) for n, b in zip(shape, block, strict=True)]
-    for starts in itertools.product(*ranges):
-        yield tuple(slice(s, min(s + b, n)) for s, b, n in zip(starts, block, shape, strict=True))
+    """Slices tiling ``shape`` with ``block`` (edge blocks are cut to the array), in C order:
+    the write boxes of a :class:`volseg.geometry.BlockGrid` over the last three axes, repeated
+    for each block of any leading axes (channels); arrays of fewer axes are tiled as 3D ones
+    with leading axes of one voxel."""
+    if len(shape) != len(block):
+        raise ValueError(f"block {tuple(block)} does not match shape {tuple(shape)}")
+    if 0 in shape:
+        return
+    pad = max(0, 3 - len(shape))
+    full, step = (1,) * pad + tuple(shape), (1,) * pad + tuple(block)
+    lead = len(full) - 3
+    spatial = BlockGrid.make(full[lead:], step[lead:])
+    heads = itertools.product(*(range(0, n, b) for n, b in zip(full[:lead], step, strict=False)))
+    for starts in heads:
+        head = tuple(slice(s, min(s + b, n)) for s, b, n in zip(starts, step, full, strict=False))
+        for box in spatial.writes():
+            yield (*head, *box.slices)[pad:]
 
 
 def storage_chunks(data: Any) -> tuple[int, ...] | None:

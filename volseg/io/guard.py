@@ -24,8 +24,9 @@ from typing import Any
 
 from volseg.errors import VolsegError
 
-# the arrays volseg puts in a node: pyramid levels and per-block completion markers
-_VOLSEG_ARRAY = re.compile(r"s\d+|volseg_done")
+# the arrays volseg puts in a node: pyramid levels, per-block completion markers and the
+# network-grid maps a rescaled prediction keeps until it finishes
+_VOLSEG_ARRAY = re.compile(r"s\d+|volseg_done|volseg_netmaps")
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,16 @@ def place(spec: Any) -> Place | None:
     fmt = "tif" if loc.fmt.startswith("tif") else loc.fmt
     key = tuple(p for p in (loc.key or "").split("/") if p)
     return Place(Path(loc.target).resolve(), fmt, key)
+
+
+def canonical(spec: Any) -> str:
+    """One spelling of a path per place on disk, to recognise an input on resume: the resolved
+    ``container[:key]`` (symlinks, ``..``, ``file://`` and relative spellings folded); URLs and
+    stores are returned as given."""
+    where = place(spec)
+    if where is None:
+        return str(getattr(spec, "path", spec))
+    return f"{where.path}:{'/'.join(where.key)}" if where.key else str(where.path)
 
 
 def _inside(inner: Place, outer: Place) -> bool:

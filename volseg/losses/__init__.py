@@ -3,27 +3,42 @@
 ``build(model_cfg, targets=...)`` returns a :class:`MultiTaskLoss`;
 ``total, parts = loss(outputs, targets, mask)``. Every loss honours the mask and, for
 probability targets, the ignore value -1, normalising by the number of valid voxels.
+
+The names are imported on first use (PEP 562), so the config checks can use
+:mod:`volseg.losses.monai_args` without importing torch.
 """
 
-from volseg.losses.balancing import GradNormBalancing, NoBalancing, UncertaintyBalancing
-from volseg.losses.builder import LOSSES, build
-from volseg.losses.multitask import MultiTaskLoss
-from volseg.losses.pixel import BCEWithLogitsLoss, FocalLoss, WeightedBCEWithLogitsLoss
-from volseg.losses.region import DiceLoss, TverskyLoss
-from volseg.losses.regression import MSELoss, SmoothL1Loss
+from __future__ import annotations
 
-__all__ = [
-    "LOSSES",
-    "BCEWithLogitsLoss",
-    "DiceLoss",
-    "FocalLoss",
-    "GradNormBalancing",
-    "MSELoss",
-    "MultiTaskLoss",
-    "NoBalancing",
-    "SmoothL1Loss",
-    "TverskyLoss",
-    "UncertaintyBalancing",
-    "WeightedBCEWithLogitsLoss",
-    "build",
-]
+import importlib
+from typing import Any
+
+_HOME = {
+    "GradNormBalancing": "volseg.losses.balancing",
+    "NoBalancing": "volseg.losses.balancing",
+    "UncertaintyBalancing": "volseg.losses.balancing",
+    "LOSSES": "volseg.losses.builder",
+    "build": "volseg.losses.builder",
+    "MultiTaskLoss": "volseg.losses.multitask",
+    "BCEWithLogitsLoss": "volseg.losses.pixel",
+    "FocalLoss": "volseg.losses.pixel",
+    "WeightedBCEWithLogitsLoss": "volseg.losses.pixel",
+    "DiceLoss": "volseg.losses.region",
+    "TverskyLoss": "volseg.losses.region",
+    "MSELoss": "volseg.losses.regression",
+    "SmoothL1Loss": "volseg.losses.regression",
+}
+
+__all__ = sorted(_HOME)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOME:
+        raise AttributeError(f"module 'volseg.losses' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_HOME[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_HOME])

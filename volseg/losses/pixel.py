@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from volseg.errors import VolsegError
+from volseg.losses.monai_args import check_monai, drop_background
 
 
 def masked_mean(values: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
@@ -120,15 +121,29 @@ class FocalLoss(nn.Module):
         alpha: weight of positives in [0, 1]; ``None`` disables the alpha factor.
         gamma: focusing exponent >= 0.
         pos_weight: extra factor on the positive log term (``None`` = 1).
+        include_background, use_softmax, to_onehot_y, reduction: MONAI's
+            (:mod:`volseg.losses.monai_args`); with ``alpha`` and ``gamma`` set alike this equals
+            ``monai.losses.FocalLoss`` on unmasked input.
     """
 
     takes = "logits"
     kinds = ("probability",)
 
     def __init__(
-        self, *, alpha: float | None = 0.25, gamma: float = 2.0, pos_weight: float | None = None
+        self,
+        *,
+        alpha: float | None = 0.25,
+        gamma: float = 2.0,
+        pos_weight: float | None = None,
+        include_background: bool = True,
+        use_softmax: bool = False,
+        to_onehot_y: bool = False,
+        reduction: str = "mean",
     ) -> None:
         super().__init__()
+        check_monai("FocalLoss", softmax=use_softmax, to_onehot_y=to_onehot_y,
+                    reduction=reduction)  # fmt: skip
+        self.include_background = bool(include_background)
         if alpha is not None and not 0.0 <= float(alpha) <= 1.0:
             raise VolsegError(f"FocalLoss alpha must be in [0, 1] or null, got {alpha!r}.")
         if not float(gamma) >= 0.0:
@@ -144,6 +159,7 @@ class FocalLoss(nn.Module):
         valid: torch.Tensor,
         weight: torch.Tensor | None = None,
     ) -> torch.Tensor:
+        logits, target, valid = drop_background(self.include_background, logits, target, valid)
         target = _clean(target, valid)
         ce = bce_elementwise(logits, target, self.pos_weight)
         p = torch.sigmoid(logits)

@@ -8,44 +8,29 @@ run never leaves a stale lock behind), and the file records who holds it for the
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from volseg.errors import VolsegError
+from volseg.lock import hold
 
 LOCK = ".lock"
 
 
 @contextmanager
 def run_lock(run_dir: str | os.PathLike[str]) -> Iterator[Path]:
-    """Hold the lock of ``run_dir`` while the block runs.
+    """Hold the lock of ``run_dir`` while the block runs (:func:`volseg.lock.hold`).
 
     Raises:
         VolsegError: another process trains in ``run_dir`` (its pid and start time are named).
     """
-    import fcntl
 
-    path = Path(run_dir) / LOCK
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "another process"
-            raise VolsegError(
-                f"run directory {run_dir} is in use by {holder}; wait for that run to finish "
-                "(or stop it) before resuming it."
-            ) from None
-        stamp = dt.datetime.now().isoformat(timespec="seconds")
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"volseg process {os.getpid()} (since {stamp})".encode(), 0)
-        try:
-            yield path
-        finally:
-            os.ftruncate(fd, 0)
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
+    def busy(holder: str) -> str:
+        return (
+            f"run directory {run_dir} is in use by {holder}; wait for that run to finish "
+            "(or stop it) before resuming it."
+        )
+
+    with hold(Path(run_dir) / LOCK, busy) as path:
+        yield path

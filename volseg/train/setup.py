@@ -48,6 +48,13 @@ def val_regions(split: Any):
         yield image, labels, mask, split.volumes[region.volume]["voxel_size"]
 
 
+def check_without_data(cfg: Any) -> None:
+    """The checks ``fit`` makes before reading any data: monitor names and their modes."""
+    data = cfg.data  # without training data (a base file) the split cannot lack validation
+    has_val = data.val_region is not None or bool(data.val_image) or not data.train_image
+    monitors(cfg, has_val=has_val)
+
+
 def monitors(cfg: Any, *, has_val: bool) -> tuple[str, str | None]:
     """Resolved names of the checkpoint monitor and the early-stopping monitor (or None)."""
     every = int(cfg.monitor.full_val_every_n_epochs)
