@@ -17,7 +17,12 @@ worker processes with one thread each, and writes OME-Zarr labels; its time incl
 I/O, not the cluster start. Blocks of 32^3, 64^3, 128^3 with the default halo (16 voxels).
 Agreement: adapted Rand error between the blockwise and the whole-volume labels (bar <= 0.005;
 exit code 1 above it) and whether the two are the same partition. ``worker MB``: the largest
-resident set of a worker after the row (workers live through all rows).
+resident set of a worker after the row (workers live through all rows). ``load``: the 1-minute
+load average before the row; the 2 cores are shared with other jobs, so times above load 2
+are inflated. Where the blockwise time goes: each block's first flood reads its maps and
+stores its fixed inputs (height, foreground, seeds), later rounds read those and only the
+cut faces of the neighbours' states, and a block floods again only when a neighbour changed
+a voxel it reads (``volseg.infer.seeded_tasks``).
 
 Start-up: a fresh Python process that imports what a decode worker imports to run a task
 (``volseg.infer.decode_tasks`` and ``volseg.infer.seeded_tasks``), against the same plus
@@ -29,6 +34,7 @@ time to import and the resident set after it, best of 3.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tempfile
@@ -131,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
                 write_volume(path, maps, voxel_size=gt_vol.voxel_size, kind="maps", chunks=32,
                              levels=1)  # fmt: skip
                 for block in args.blocks or BLOCKS:
+                    load = os.getloadavg()[0]
                     start = time.perf_counter()
                     seg_vol = blockwise_decode(
                         path, Path(tmp) / f"{name}-{block}.zarr", decoder=decoder,
@@ -148,7 +155,9 @@ def main(argv: list[str] | None = None) -> int:
                             reference_s=t_whole,
                             reference=f"whole-volume {decoder} (in memory)",
                             peak_mb=worker_rss_mb(client),
-                            agree=f"ARE {are:.1e}" + (", identical" if identical else ""),
+                            agree=f"ARE {are:.1e}"
+                            + (", identical" if identical else "")
+                            + f"; load {load:.1f}",
                             passed=are <= ARE_LIMIT,
                             details={
                                 "are": are,
@@ -157,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
                                 "identical": identical,
                                 "instances": int(seg.max()),
                                 "whole_instances": int(whole.max()),
+                                "load_1min": load,
                                 **result,
                             },
                         )  # fmt: skip

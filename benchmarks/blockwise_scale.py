@@ -16,8 +16,9 @@ reruns the same call on the unfinished output. Check: the labels are identical, 
 element, to those of an uninterrupted run, and the rerun reports the finished seed blocks and
 flood blocks it reused instead of recomputing.
 
-This measures decoding only. ``volseg segment --cluster local:2`` on 512 x 1024 x 1024 voxels
-(prediction included) does not fit this 2-core machine's time; see the issue 13 report.
+This measures decoding only; ``benchmarks/segment_scale.py`` measures ``volseg segment
+--cluster local:2`` (prediction included) on tiled synthetic images up to 8x a unit volume
+(8x = 512 x 1024 x 1024 with ``--unit 256,512,512``) and kills and reruns it.
 
     python benchmarks/blockwise_scale.py [--json results.json] [--tiles 1 4 8]
 """

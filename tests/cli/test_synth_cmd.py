@@ -103,3 +103,21 @@ def test_parse_numbers():
 def test_help_lists_the_command(capsys):
     code, out, _ = run(["synth", "--help"], capsys)
     assert code == 0 and "vesicles" in out
+
+
+def test_tiled_volume_is_written_tile_by_tile(tmp_path, capsys):
+    from volseg.data.synth_tiles import tile_seed
+
+    out = tmp_path / "tiled.zarr"
+    argv = ["synth", "vesicles", str(out), "--shape", "16,64,128", "--tile", "16,64,64"]
+    code, stdout, err = run([*argv, "--seed", "2"], capsys)
+    assert code == 0, err
+    raw, _, _ = vesicles(shape=(16, 64, 64), seed=tile_seed(2, 1))
+    np.testing.assert_array_equal(open_volume(out).numpy()[:, :, 64:], raw)
+    assert "2 tiles" in stdout
+    code, _, err = run(
+        [*argv[:2], str(tmp_path / "b.zarr"), "--shape", "16,64,100", "--tile", "16,64,64"], capsys
+    )
+    assert code == 2 and "whole number of tiles" in err
+    code, _, err = run([*argv, "--missing-sections", "1", "--overwrite"], capsys)
+    assert code == 2 and "--tile" in err

@@ -53,16 +53,33 @@ def vesicles_cmd(
     missing_sections: int = typer.Option(
         0, "--missing-sections", help="Number of blank z-slices (masked out)."
     ),
+    tile: str | None = typer.Option(
+        None, "--tile", help="Generate tile by tile (z,y,x voxels), never the whole volume."
+    ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing OUT."),
 ) -> None:
-    """Image at the root, ids in labels/vesicles, valid-voxel mask in labels/mask."""
+    """Image at the root, ids in labels/vesicles, valid-voxel mask in labels/mask.
+
+    With --tile, each tile is its own seeded volume (vesicles never cross tile borders,
+    ids stay global) and only one tile is in memory: any size fits (volseg.data.synth_tiles).
+    """
     from volseg.atomic import remove, temp_name
-    from volseg.data.synth import vesicles
-    from volseg.io import write_volume
 
     size = parse_numbers(voxel_size, option="--voxel-size", integer=False)
     dims = parse_numbers(shape, option="--shape", integer=True)
+    tiles = parse_numbers(tile, option="--tile", integer=True) if tile else None
+    if tiles is not None and missing_sections:
+        raise VolsegError("--missing-sections is not available with --tile.")
     _check_out(out, overwrite=overwrite)
+    if tiles is not None:
+        from volseg.data.synth_tiles import tile_grid
+
+        tile_grid(dims, tiles)  # fail before anything is written
+        _write_tiled(out, dims, tiles, size, seed, density)
+        return
+    from volseg.data.synth import vesicles
+    from volseg.io import write_volume
+
     raw, labels, mask = vesicles(
         shape=dims,
         voxel_size=size,
@@ -79,16 +96,7 @@ def vesicles_cmd(
         write_volume(tmp, raw, voxel_size=size, kind="image", attrs=attrs)
         write_volume(tmp, labels, voxel_size=size, kind="labels", key="labels/vesicles")
         write_volume(tmp, mask, voxel_size=size, kind="mask", key="labels/mask")
-        old = temp_name(out, "old")
-        if out.exists():
-            os.replace(out, old)
-        try:
-            os.replace(tmp, out)
-        except BaseException:
-            if old.exists():
-                os.replace(old, out)
-            raise
-        remove(old)
+        _swap_in(tmp, out)
     finally:
         remove(staging)
     n = int(labels.max())
@@ -96,6 +104,42 @@ def vesicles_cmd(
         f"wrote {out}: image {raw.shape} uint8 at {size} nm (z, y, x); "
         f"labels/vesicles {n} vesicles covering {(labels > 0).mean():.2%} of the voxels; "
         f"labels/mask with {missing_sections} missing section(s)."
+    )
+
+
+def _swap_in(tmp: Path, out: Path) -> None:
+    """Replace ``out`` by the finished store ``tmp`` (the old one kept until it is done)."""
+    from volseg.atomic import remove, temp_name
+
+    old = temp_name(out, "old")
+    if out.exists():
+        os.replace(out, old)
+    try:
+        os.replace(tmp, out)
+    except BaseException:
+        if old.exists():
+            os.replace(old, out)
+        raise
+    remove(old)
+
+
+def _write_tiled(out: Path, dims: tuple, tiles: tuple, size: tuple, seed: int, density: float):
+    from volseg.atomic import remove, temp_name
+    from volseg.data.synth_tiles import write_vesicle_tiles
+
+    staging = temp_name(out)
+    tmp = staging / out.name
+    try:
+        found = write_vesicle_tiles(
+            tmp, shape=dims, tile=tiles, voxel_size=size, seed=seed, density=density
+        )
+        _swap_in(tmp, out)
+    finally:
+        remove(staging)
+    typer.echo(
+        f"wrote {out}: image {dims} uint8 at {size} nm (z, y, x), {found['tiles']} tiles of "
+        f"{tiles}; labels/vesicles {found['vesicles']} vesicles covering "
+        f"{found['covered']:.2%} of the voxels; labels/mask."
     )
 
 

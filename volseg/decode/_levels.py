@@ -16,21 +16,32 @@ import numpy as np
 from numba import njit
 from scipy import ndimage as ndi
 
-from volseg.decode._bucket_kernel import bucket_bounds
+from volseg.decode._bucket_kernel import _prefetch_rows, bucket_bounds
+from volseg.decode._flood import AHEAD
+from volseg.decode._neighbours import row_offsets
+
+FREE = np.int64(1) << 40  # a cell at FREE + rank: in the mask, not reached yet
 
 
 @njit(cache=True, nogil=True)
-def _flood(rank, source, mask, nbrs, nlev):  # pragma: no cover - compiled
-    nz, ny, nx = rank.shape
-    n = nz * ny * nx
+def _flood(rank, source, mask, offsets, rows, nlev):  # pragma: no cover - compiled
+    """Levels (as ranks) of the padded arrays (a False border in ``mask``, so no bounds
+    tests); ``offsets`` are raveled neighbour steps, ``rows`` the rows they touch (prefetched
+    ``AHEAD`` pops early, as in :mod:`._bucket_kernel`). One cell per voxel holds its state, so
+    a neighbour test is one load: -1 outside the mask, ``FREE + rank`` not reached yet, else
+    the level it was reached at."""
     flat = rank.ravel()
     fg = mask.ravel()
     src = source.ravel()
-    out = np.full(n, -1, np.int32)
+    n = flat.size
+    cell = np.empty(n, np.int64)
     counts = np.zeros(nlev, np.int64)
     for i in range(n):
         if fg[i]:
             counts[flat[i]] += 1
+            cell[i] = FREE + np.int64(flat[i])
+        else:
+            cell[i] = -1
     head, tail = bucket_bounds(counts)
     total = counts.sum()
     fifo = np.empty(max(total, 1), np.int64)
@@ -39,20 +50,25 @@ def _flood(rank, source, mask, nbrs, nlev):  # pragma: no cover - compiled
     for i in range(n):
         if src[i] and fg[i]:
             level = np.int64(flat[i])
-            out[i] = level
+            cell[i] = level
             fifo[tail[level]] = i
             tail[level] += 1
             cur = min(cur, level)
     now_head = 0
     now_tail = 0
+    nnb = offsets.size
     while cur < nlev:
         h = head[cur]
         if h < tail[cur]:
             i = fifo[h]
             head[cur] = h + 1
+            if h + AHEAD < tail[cur]:
+                _prefetch_rows(cell, fifo[h + AHEAD], rows)
         elif now_head < now_tail:
             i = now[now_head]
             now_head += 1
+            if now_head + AHEAD < now_tail:
+                _prefetch_rows(cell, now[now_head + AHEAD], rows)
         else:
             cur += 1
             while cur < nlev and head[cur] == tail[cur]:
@@ -60,28 +76,28 @@ def _flood(rank, source, mask, nbrs, nlev):  # pragma: no cover - compiled
             now_head = 0
             now_tail = 0
             continue
-        z = i // (ny * nx)
-        y = (i // nx) % ny
-        x = i % nx
-        for k in range(nbrs.shape[0]):
-            zz = z + nbrs[k, 0]
-            yy = y + nbrs[k, 1]
-            xx = x + nbrs[k, 2]
-            if zz < 0 or yy < 0 or xx < 0 or zz >= nz or yy >= ny or xx >= nx:
+        for k in range(nnb):
+            j = i + offsets[k]
+            c = cell[j]
+            if c < FREE:
                 continue
-            j = (zz * ny + yy) * nx + xx
-            if not fg[j] or out[j] >= 0:
-                continue
-            level = np.int64(flat[j])
+            level = c - FREE
             if level <= cur:
-                out[j] = cur
+                cell[j] = cur
                 now[now_tail] = j
                 now_tail += 1
             else:
-                out[j] = level
+                cell[j] = level
                 fifo[tail[level]] = j
                 tail[level] += 1
-    return out.reshape(rank.shape)
+    return cell.reshape(rank.shape)
+
+
+def _padded(array: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """``array`` with one zero voxel added on every side."""
+    out = np.zeros(tuple(s + 2 for s in array.shape), dtype)
+    out[1:-1, 1:-1, 1:-1] = array
+    return out
 
 
 def flood_levels(
@@ -109,8 +125,18 @@ def flood_levels(
     footprint = ndi.generate_binary_structure(3, connectivity)
     nbrs = np.argwhere(footprint).astype(np.int64) - 1
     nbrs = nbrs[np.any(nbrs != 0, axis=1)]
-    out = _flood(ranks, np.ascontiguousarray(sources, dtype=bool), mask, nbrs, max(1, values.size))
+    pz, py, px = (s + 2 for s in height.shape)
+    offsets = (nbrs[:, 0] * py + nbrs[:, 1]) * px + nbrs[:, 2]
+    rows = row_offsets(3, connectivity, (pz, py, px))
+    out = _flood(
+        _padded(ranks, ranks.dtype),
+        _padded(sources, bool),
+        _padded(mask, bool),
+        offsets,
+        rows,
+        max(1, values.size),
+    )[1:-1, 1:-1, 1:-1]
     levels = np.full(height.shape, np.inf)
-    reached = out >= 0
+    reached = (out >= 0) & (out < FREE)
     levels[reached] = values[out[reached]]
     return levels

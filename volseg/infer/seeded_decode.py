@@ -16,9 +16,9 @@ instances into one.
    total size, as the whole-volume decode does. The global ids go to a scratch array.
 2. **Flood, in rounds.** Each block floods its read region (write region + halo) from the
    global seed ids there and keeps the label and flood level of its write-region voxels. In
-   the next rounds each block whose neighbours changed floods again (in eight waves of
-   non-neighbouring blocks), also from its cut-face voxels with the labels and levels the
-   neighbours found there
+   the next rounds each block whose inputs changed (a neighbour's state changed on a cut
+   face of its read region) floods again (in eight waves of non-neighbouring blocks), also
+   from its cut-face voxels with the labels and levels the neighbours found there
    (:func:`volseg.infer.block_flood.ring_flood`, where the argument is made). Levels only
    fall; a round without change is the whole-volume flood. Memory per task is one read
    region, whatever the volume.
@@ -40,10 +40,10 @@ from typing import Any
 import numpy as np
 
 from volseg.decode.postprocess import label_dtype
-from volseg.geometry import Box
 from volseg.infer.block_flood import SeededSpec
 from volseg.infer.decode_tasks import Job, run_tasks, stitch_components
 from volseg.infer.seeded_tasks import (
+    INPUTS,
     create_seeds,
     flood_block,
     round_dir,
@@ -80,18 +80,6 @@ def _load_plan(job: Job, n_blocks: int) -> tuple[int, set[int]]:
 
 def _save_plan(job: Job, step: int, pending: list[int]) -> None:
     save_npy(job.scratch_dir / "flood" / PLAN, np.array([step, *pending], dtype=np.int64))
-
-
-def _feeds(box: tuple[tuple[int, int], ...], read: Box, shape: tuple[int, ...]) -> bool:
-    """Whether changed voxels in ``box`` lie on a cut face of a read region (its inputs)."""
-    inside = all(lo < r.stop and hi > r.start for (lo, hi), r in zip(box, read.slices, strict=True))
-    if not inside:
-        return False
-    for axis, r in enumerate(read.slices):
-        lo, hi = box[axis]
-        if (r.start > 0 and lo <= r.start < hi) or (r.stop < shape[axis] and lo < r.stop <= hi):
-            return True
-    return False
 
 
 def _share(value: Any, client: Any) -> Any:
@@ -135,18 +123,17 @@ def seeded_rounds(
         records = round_records(job, step)
         reused += len(records)
         todo = [i for i in wave if i not in records]
-        boxes = [
+        readers = [
             *records.values(),
             *run_tasks(flood_block, [(job, spec, i, step) for i in todo], client),
         ]
         floods += len(todo)
         pending.difference_update(wave)
-        pending.update(
-            b.id for b in grid if any(_feeds(box, b.read, grid.shape) for box in boxes if box)
-        )
+        pending.update(i for ids in readers for i in ids)
         step += 1
         _save_plan(job, step, sorted(pending))
         shutil.rmtree(round_dir(job, step - 1), ignore_errors=True)
+    shutil.rmtree(job.scratch_dir / INPUTS, ignore_errors=True)  # only floods read them
     active = sorted(pending)
     round_no = -(-step // COLOURS)
     seconds["flood"] = time.perf_counter() - start
