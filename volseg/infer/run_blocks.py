@@ -49,7 +49,7 @@ class Records:
             if tuple(markers.shape) != tuple(shape):
                 raise VolsegError(
                     f"{self.label} records {list(markers.shape)} blocks, not {list(shape)}; use "
-                    "the same block shape or pass overwrite."
+                    "the same block shape or --overwrite."
                 )
             return markers
         return group.create_array(
