@@ -70,3 +70,22 @@ def test_predict_refuses_an_output_another_process_writes(tmp_path):
         proc.wait()
     time.sleep(0.1)
     predict(cfg, ckpt, path, out)
+
+
+def test_locks_output_holds_the_named_argument(tmp_path):
+    from volseg.lock import locks_output
+
+    @locks_output("out")
+    def write(data, out, *, flag=False):
+        """doc"""
+        return out
+
+    assert write.__doc__ == "doc"
+    proc = holder(tmp_path / "busy.zarr")
+    try:
+        with pytest.raises(VolsegError, match="is being written"):
+            write(1, out=tmp_path / "busy.zarr")
+        assert write(1, tmp_path / "free.zarr") == tmp_path / "free.zarr"
+    finally:
+        proc.kill()
+        proc.wait()

@@ -11,11 +11,14 @@ lock while the ``predict`` it calls asks for the same one); run-directory locks 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import inspect
 import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, TypeVar
 
 from volseg.errors import VolsegError
 
@@ -106,3 +109,24 @@ def output_lock(out: str | os.PathLike[str]) -> Iterator[Path | None]:
 
     with hold(lock, busy, reentrant=True) as path:
         yield path
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def locks_output(argument: str) -> Callable[[F], F]:
+    """Decorate a function that writes the output named by its parameter ``argument`` so it
+    runs holding :func:`output_lock` on it."""
+
+    def wrap(fn: F) -> F:
+        signature = inspect.signature(fn)
+
+        @functools.wraps(fn)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            out = signature.bind(*args, **kwargs).arguments[argument]
+            with output_lock(out):
+                return fn(*args, **kwargs)
+
+        return run  # type: ignore[return-value]
+
+    return wrap

@@ -168,9 +168,9 @@ class FakeClient:
     def scatter(self, value, broadcast):
         return value
 
-    def map(self, func, *iterables, **kw):
+    def submit(self, func, *args, **kw):
         self.mapped.append(kw)
-        return [func(*args) for args in zip(*iterables, strict=True)]
+        return func(*args)
 
     def gather(self, futures):
         return futures
@@ -207,7 +207,7 @@ def test_inference_tasks_ask_for_a_gpu_when_on_cuda(tmp_path, monkeypatch):
     on_gpu = dataclasses.replace(plan, settings=dataclasses.replace(plan.settings, device="cuda"))
     done_array(out, (1, 1, 1))[0, 0, 0] = 0
     assert run_blockwise(fake, on_gpu, out, block_shape=(8, 32, 32)) == (1, 0)
-    assert fake.mapped[1]["resources"] == {"GPU": 1}
+    assert fake.mapped[-1]["resources"] == {"GPU": 1}
     assert open_volume(out).attrs["blockwise_result"] == {
         "blocks": 1, "blocks_computed": 1, "blocks_reused": 0,
     }  # fmt: skip

@@ -52,9 +52,9 @@ def test_only_the_blocks_asked_for_run(records):
 class LostClient:
     """A client whose tasks never run (as if their workers died without an error)."""
 
-    def map(self, *args, **kwargs):
+    def submit(self, *args, **kwargs):
         self.kwargs = kwargs
-        return []
+        return None
 
     def gather(self, futures):
         return futures
@@ -70,3 +70,26 @@ def test_blocks_left_without_a_record_are_an_error(records):
 def test_a_record_array_of_another_grid_is_refused(records):
     with pytest.raises(VolsegError, match=r"records \[2, 3\] blocks, not \[3, 2\]"):
         records.create((3, 2))
+
+
+def test_a_failing_task_lets_the_running_ones_finish_before_the_error(tmp_path):
+    import threading
+    import time
+
+    from volseg.infer.run_blocks import settled_map
+
+    finished = []
+    started = threading.Barrier(2)
+
+    def task(i):
+        if i == 0:
+            started.wait()
+            raise VolsegError("bad block 0")
+        started.wait()
+        time.sleep(0.3)  # still writing when block 0 fails
+        finished.append(i)
+        return i
+
+    with pytest.raises(VolsegError, match="bad block 0"):
+        settled_map(task, [(0,), (1,)])
+    assert finished == [1]  # done before the error reached the caller

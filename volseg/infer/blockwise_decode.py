@@ -56,7 +56,7 @@ from volseg.io.fingerprint import fingerprint
 from volseg.io.guard import canonical
 from volseg.io.paths import locate_for_write
 from volseg.io.zarr_layout import node_type
-from volseg.lock import output_lock
+from volseg.lock import locks_output
 
 log = logging.getLogger(__name__)
 
@@ -239,6 +239,7 @@ def reuse_line(result: Mapping[str, Any]) -> str:
     return line
 
 
+@locks_output("out_path")
 def blockwise_decode(
     maps_path: str | Path,
     out_path: str | Path,
@@ -264,7 +265,7 @@ def blockwise_decode(
         block_shape: write-region shape per task, a multiple of the output chunks/shards
             (default: whole maps chunks, about 64 MB of maps per block).
         halo: context voxels per side (default :func:`~volseg.geometry.default_halo`).
-        client: a ``distributed.Client``; None runs on Dask's threaded scheduler.
+        client: a ``distributed.Client``; None runs on threads in this process.
         overwrite: replace an existing output (a finished or unfinished one).
         chunks: output chunk shape (default: divides ``block_shape``, about 64^3).
         shards: output shard shape (zarr v3), or None.
@@ -279,28 +280,6 @@ def blockwise_decode(
             (without ``overwrite``); an unfinished one started with other settings; another process
             writing ``out_path``.
     """
-    with output_lock(out_path):
-        return _blockwise_decode(
-            maps_path, out_path, decoder=decoder, params=params, block_shape=block_shape,
-            halo=halo, client=client, overwrite=overwrite, chunks=chunks, shards=shards,
-            max_rounds=max_rounds,
-        )  # fmt: skip
-
-
-def _blockwise_decode(
-    maps_path: str | Path,
-    out_path: str | Path,
-    *,
-    decoder: str = "contour_distance",
-    params: Mapping[str, Any] | None = None,
-    block_shape: int | Sequence[int] | None = None,
-    halo: int | Sequence[int] | None = None,
-    client: Any = None,
-    overwrite: bool = False,
-    chunks: int | Sequence[int] | None = None,
-    shards: int | Sequence[int] | None = None,
-    max_rounds: int | None = None,
-) -> Volume:
     maps_path = str(maps_path)
     maps = open_volume(maps_path, ndim=4)
     _check_maps(maps, maps_path)

@@ -186,13 +186,7 @@ def stitch_components(
 
 def run_tasks(fn: Callable[..., Any], calls: Sequence[tuple], client: Any = None) -> list[Any]:
     """Run ``fn(*args)`` for every args tuple, one task each: on ``client`` (distributed)
-    or with Dask's threaded scheduler; results in call order."""
-    if not calls:
-        return []
-    if client is not None:
-        futures = [client.submit(fn, *args, pure=False) for args in calls]
-        return client.gather(futures)
-    import dask
+    or on threads; results in call order (:func:`volseg.infer.run_blocks.settled_map`)."""
+    from volseg.infer.run_blocks import settled_map
 
-    tasks = [dask.delayed(fn, pure=False)(*args) for args in calls]
-    return list(dask.compute(*tasks, scheduler="threads"))
+    return settled_map(fn, calls, client)

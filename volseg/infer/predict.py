@@ -50,7 +50,7 @@ from volseg.io.blocks import iter_blocks
 from volseg.io.paths import locate_for_write
 from volseg.io.volume import Volume
 from volseg.io.voxels import agreed_voxel_size
-from volseg.lock import output_lock
+from volseg.lock import locks_output
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +97,7 @@ def _block_shape(cfg: Any, block_shape: Sequence[int] | None) -> tuple[int, int,
     return value  # type: ignore[return-value]
 
 
+@locks_output("out")
 def predict(
     cfg: Any,
     checkpoint: str | os.PathLike[str],
@@ -127,20 +128,13 @@ def predict(
 
     Raises:
         VolsegError: a checkpoint not matching the config, an image with the wrong number of
-            channels, an existing output, an unwritable output.
+            channels, an existing output, an unwritable output, another process writing
+            ``out``.
     """
+    from volseg.checkpoint import build_model_from_checkpoint, load_checkpoint
     from volseg.io.guard import refuse_overlap
 
     refuse_overlap(out, {"image": image, "checkpoint": checkpoint})
-    with output_lock(out):
-        return _predict(cfg, checkpoint, image, out, client=client, block_shape=block_shape,
-                        overwrite=overwrite, say=say)  # fmt: skip
-
-
-def _predict(cfg: Any, checkpoint: Any, image: Any, out: Any, *, client: Any,
-             block_shape: Sequence[int] | None, overwrite: bool,
-             say: Callable[[str], None] | None) -> Volume:  # fmt: skip
-    from volseg.checkpoint import build_model_from_checkpoint, load_checkpoint
 
     cfg = _config(cfg)
     ckpt = load_checkpoint(checkpoint)

@@ -105,7 +105,7 @@ def run_blocks(
         task: a picklable function returning a count >= 0 (stored in the record) or None.
         records: where the records are kept (the array must exist: :meth:`Records.create`).
         args: leading arguments (Dask futures among them are resolved on the workers).
-        client: a ``distributed.Client``; None runs on Dask's threaded scheduler.
+        client: a ``distributed.Client``; None runs on threads in this process.
         resources: Dask resources each task asks for (e.g. ``{"GPU": 1}``).
 
     Raises:
@@ -113,17 +113,7 @@ def run_blocks(
     """
     done = records.done()
     todo = [int(i) for i in ids if int(i) not in done]
-    if todo and client is not None:
-        futures = client.map(
-            _run_one, [task] * len(todo), [records] * len(todo), todo,
-            *([a] * len(todo) for a in args), pure=False, resources=resources,
-        )  # fmt: skip
-        client.gather(futures)
-    elif todo:
-        import dask
-
-        calls = [dask.delayed(_run_one, pure=False)(task, records, i, *args) for i in todo]
-        dask.compute(*calls, scheduler="threads")
+    settled_map(_run_one, [(task, records, i, *args) for i in todo], client, resources=resources)
     done = records.done()
     missing = [i for i in ids if int(i) not in done]
     if missing:
@@ -131,3 +121,50 @@ def run_blocks(
             f"{len(missing)} blocks of {records.label} were not written; run again to resume."
         )
     return BlockCounts(len(todo), len(ids) - len(todo))
+
+
+def settled_map(
+    fn: Callable[..., Any],
+    calls: Sequence[tuple[Any, ...]],
+    client: Any = None,
+    *,
+    resources: dict[str, int] | None = None,
+) -> list[Any]:
+    """``[fn(*args) for args in calls]`` as parallel tasks (on ``client``, else on threads),
+    results in call order.
+
+    When a task fails, the tasks not yet started are cancelled and the running ones are
+    waited for before the error is raised, so nothing is still writing when the caller
+    cleans up (e.g. removes an output that bad input made useless)."""
+    if not calls:
+        return []
+    if client is None:
+        return _on_threads(fn, calls)
+    futures = [client.submit(fn, *args, pure=False, resources=resources) for args in calls]
+    try:
+        return client.gather(futures)
+    except Exception:
+        from distributed import wait
+
+        ours = {f.key: f for f in futures}
+        busy = {k for keys in client.processing().values() for k in keys if k in ours}
+        client.cancel([f for k, f in ours.items() if k not in busy])
+        wait([ours[k] for k in busy], timeout=600)
+        raise
+
+
+def _on_threads(fn: Callable[..., Any], calls: Sequence[tuple[Any, ...]]) -> list[Any]:
+    import os
+    from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+
+    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 1)) as pool:
+        futures = [pool.submit(fn, *args) for args in calls]
+        done, pending = wait(futures, return_when=FIRST_EXCEPTION)
+        for future in pending:
+            future.cancel()
+        wait(futures)  # the running ones finish (cancelled ones count as done)
+        failed = next((f for f in futures if f.done() and not f.cancelled()
+                       and f.exception() is not None), None)  # fmt: skip
+        if failed is not None:
+            raise failed.exception()  # type: ignore[misc]
+        return [f.result() for f in futures]

@@ -27,7 +27,7 @@ from volseg.io import is_complete, open_volume
 from volseg.io.guard import place
 from volseg.io.paths import locate_for_write
 from volseg.io.zarr_layout import node_type
-from volseg.lock import output_lock
+from volseg.lock import locks_output
 
 MAPS_KEY = "maps"
 LABELS_KEY = "labels/segmentation"
@@ -140,6 +140,7 @@ def _predict(cfg: Any, checkpoint: Any, image: Any, maps_out: str, *, client: An
     return maps
 
 
+@locks_output("out")
 def segment(
     cfg: Any,
     checkpoint: str | os.PathLike,
@@ -178,31 +179,6 @@ def segment(
             ``overwrite``; maps in ``out`` from another checkpoint; another process
             writing ``out``.
     """
-    from volseg.io.guard import refuse_overlap
-
-    refuse_overlap(
-        out, {"image": image, "ground truth": gt, "mask": mask, "checkpoint": checkpoint}
-    )
-    with output_lock(out):
-        return _segment(
-            cfg,
-            checkpoint,
-            image,
-            out,
-            gt=gt,
-            mask=mask,
-            client=client,
-            block_shape=block_shape,
-            halo=halo,
-            overwrite=overwrite,
-            say=say,
-        )
-
-
-def _segment(cfg: Any, checkpoint: Any, image: Any, out: Any, *, gt: str | None,
-             mask: str | None, client: Any, block_shape: Sequence[int] | None,
-             halo: int | Sequence[int] | None, overwrite: bool,
-             say: Callable[[str], None]) -> dict[str, Any]:  # fmt: skip
     from volseg.config import load
     from volseg.infer.blockwise_decode import (
         blockwise_decode,
@@ -211,6 +187,11 @@ def _segment(cfg: Any, checkpoint: Any, image: Any, out: Any, *, gt: str | None,
         reuse_line,
     )
     from volseg.infer.predict import open_image
+    from volseg.io.guard import refuse_overlap
+
+    refuse_overlap(
+        out, {"image": image, "ground truth": gt, "mask": mask, "checkpoint": checkpoint}
+    )
 
     cfg = load(cfg) if isinstance(cfg, str | os.PathLike) else cfg
     name, params, source = decoder_settings(cfg, checkpoint)
