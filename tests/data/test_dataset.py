@@ -19,14 +19,6 @@ DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 NO_AUG = "data.augmentation.preset=none"
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture
 def files(tmp_path):
     raw, labels, mask = make_volume((24, 32, 32), boxes=6)

@@ -1,21 +1,12 @@
 """``make_loader``: batches, epochs through persistent workers, same items for any worker count."""
 
 import numpy as np
-import pytest
 import torch
 
 from tests.data.pipeline_common import config, make_volume, write_h5
 from volseg.data.dataset import PatchDataset
 from volseg.data.loader import EpochSampler, make_loader
 from volseg.data.split import make_split
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def setup(tmp_path, workers):

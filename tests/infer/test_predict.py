@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-import torch
 
 from volseg.checkpoint import build_model_from_checkpoint
 from volseg.data.normalize import image_stats, normalize
@@ -14,14 +13,6 @@ from volseg.io.write_zarr import set_complete
 from volseg.maps import dequantize
 
 from .predict_fixtures import tiny_checkpoint, tiny_config, tiny_image, write_image
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ import re
 
 import numpy as np
 import pytest
-import torch
 import zarr
 
 from volseg.errors import VolsegError
@@ -17,14 +16,6 @@ from .predict_fixtures import tiny_checkpoint, tiny_config, tiny_image, write_im
 
 BLOCKS = (8, 16, 16)
 RESCALED = "data.train_resolution=[10,10,10]"  # the image is 10 x 5 x 5 nm
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def interrupt_after(monkeypatch, writes: int) -> None:

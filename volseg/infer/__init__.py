@@ -12,10 +12,11 @@ worker then starts in about a tenth of the time and memory (``benchmarks/blockwi
 
 from __future__ import annotations
 
-import importlib
 import sys
 import types
 from typing import Any
+
+from volseg._lazy import lazy_exports
 
 _HOME = {
     "TTA": "volseg.infer.tta",
@@ -33,16 +34,7 @@ _HOME = {
 __all__ = sorted(_HOME)
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _HOME:
-        raise AttributeError(f"module 'volseg.infer' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_HOME[name]), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_HOME])
+__getattr__, __dir__ = lazy_exports(__name__, _HOME)
 
 
 class _Package(types.ModuleType):

@@ -10,8 +10,7 @@ The names are imported on first use (PEP 562), so the config checks can use
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from volseg._lazy import lazy_exports
 
 _HOME = {
     "GradNormBalancing": "volseg.losses.balancing",
@@ -32,13 +31,4 @@ _HOME = {
 __all__ = sorted(_HOME)
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _HOME:
-        raise AttributeError(f"module 'volseg.losses' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_HOME[name]), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_HOME])
+__getattr__, __dir__ = lazy_exports(__name__, _HOME)
