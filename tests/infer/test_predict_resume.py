@@ -32,6 +32,14 @@ def interrupt_after(monkeypatch, writes: int) -> None:
     monkeypatch.setattr(BackgroundWriter, "_write", failing)
 
 
+def stop_predicting(monkeypatch, cfg, ckpt, path, out, *, after: int) -> None:
+    """Start a prediction into ``out`` that crashes once ``after`` regions are stored."""
+    with monkeypatch.context() as patch:
+        interrupt_after(patch, after)
+        with pytest.raises(KeyboardInterrupt):
+            predict(cfg, ckpt, path, out, block_shape=BLOCKS)
+
+
 def markers(out) -> np.ndarray:
     return np.asarray(zarr.open_group(str(out), mode="r")[DONE][...])
 
@@ -51,10 +59,7 @@ def test_interrupted_prediction_resumes_to_the_same_maps(tmp_path, monkeypatch, 
     first = predict(cfg, ckpt, path, tmp_path / "ref.zarr", block_shape=BLOCKS).numpy()
     writes = int(at * markers(tmp_path / "ref.zarr").size)  # one write per block
     out = tmp_path / "pred.zarr"
-    with monkeypatch.context() as patch:
-        interrupt_after(patch, writes)
-        with pytest.raises(KeyboardInterrupt):
-            predict(cfg, ckpt, path, out, block_shape=BLOCKS)
+    stop_predicting(monkeypatch, cfg, ckpt, path, out, after=writes)
     assert not is_complete(out)
     before = markers(out)
     assert before.sum() <= writes < before.size
@@ -82,10 +87,7 @@ def test_a_rerun_with_another_block_shape_is_refused(tmp_path, monkeypatch):
     ckpt = tiny_checkpoint(tmp_path / "m.pt", cfg)
     path = write_image(tmp_path / "image.zarr", tiny_image((20, 50, 70)))
     out = tmp_path / "pred.zarr"
-    with monkeypatch.context() as patch:
-        interrupt_after(patch, 3)
-        with pytest.raises(KeyboardInterrupt):
-            predict(cfg, ckpt, path, out, block_shape=BLOCKS)
+    stop_predicting(monkeypatch, cfg, ckpt, path, out, after=3)
     with pytest.raises(
         VolsegError, match="use the same block shape or start again with --overwrite"
     ):
@@ -102,10 +104,7 @@ def test_a_rerun_from_changed_inputs_is_refused(tmp_path, monkeypatch, change):
     ckpt = tiny_checkpoint(tmp_path / "m.pt", cfg)
     path = write_image(tmp_path / "image.zarr", tiny_image((20, 50, 70)))
     out = tmp_path / "pred.zarr"
-    with monkeypatch.context() as patch:
-        interrupt_after(patch, 3)
-        with pytest.raises(KeyboardInterrupt):
-            predict(cfg, ckpt, path, out, block_shape=BLOCKS)
+    stop_predicting(monkeypatch, cfg, ckpt, path, out, after=3)
     message = {
         "checkpoint": "another version of the checkpoint",
         "image": "another version of the image",
