@@ -62,6 +62,15 @@ def in_process(events: str, args: list[str]) -> tuple[int, int]:
     return int(exc.value.code or 0), seen["n"]
 
 
+def kill_then_rerun(kill_at: int, tmp: Path, args: list[str], capsys) -> None:
+    """SIGKILL the command at its ``kill_at``-th write, then run the same command again in
+    this process; it must finish."""
+    code, seen, _ = drive("writes", kill_at, tmp, args)
+    assert code == -signal.SIGKILL and seen == -1, (kill_at, code)
+    code, _ = in_process("writes", args)
+    assert code == 0, (kill_at, capsys.readouterr().err)
+
+
 def kill_points(total: int, seed: int) -> list[int]:
     rng = np.random.default_rng(seed)
     return sorted(int(k) for k in rng.choice(np.arange(1, total + 1), KILLS, replace=False))
@@ -94,10 +103,7 @@ def test_predict_killed_anywhere_then_rerun_gives_the_same_maps(tmp_path, capsys
     reference = open_volume(tmp_path / "ref.zarr").numpy()
     for kill_at in kill_points(total, seed=14):
         out = tmp_path / f"killed-{kill_at}.zarr"
-        code, seen, _ = drive("writes", kill_at, tmp_path, args(out))
-        assert code == -signal.SIGKILL and seen == -1, (kill_at, code)
-        code, _ = in_process("writes", args(out))
-        assert code == 0, (kill_at, capsys.readouterr().err)
+        kill_then_rerun(kill_at, tmp_path, args(out), capsys)
         np.testing.assert_array_equal(open_volume(out).numpy(), reference, err_msg=str(kill_at))
     assert digest(tmp_path / "raw.zarr") == before
 
@@ -177,11 +183,7 @@ def test_segment_killed_anywhere_then_rerun_gives_the_same_store(tmp_path, capsy
     capsys.readouterr()
     for kill_at in kill_points(total, seed=15):
         out = tmp_path / f"killed-{kill_at}.zarr"
-        code, seen, _ = drive("writes", kill_at, tmp_path, args(out))
-        assert code == -signal.SIGKILL and seen == -1, (kill_at, code)
-        code, _ = in_process("writes", args(out))
-        said = capsys.readouterr()
-        assert code == 0, (kill_at, said.err)
+        kill_then_rerun(kill_at, tmp_path, args(out), capsys)
         for key, ref in zip(keys, reference, strict=True):
             got = open_volume(f"{out}:{key}" if key else out).numpy()
             np.testing.assert_array_equal(got, ref, err_msg=f"{kill_at} {key}")
@@ -210,10 +212,6 @@ def test_blockwise_decode_killed_anywhere_then_rerun_gives_the_same_labels(tmp_p
     assert "decode blocks: " in capsys.readouterr().out
     for kill_at in kill_points(total, seed=16):
         out = tmp_path / f"killed-{kill_at}.zarr"
-        code, seen, _ = drive("writes", kill_at, tmp_path, args(out))
-        assert code == -signal.SIGKILL and seen == -1, (kill_at, code)
-        code, _ = in_process("writes", args(out))
-        said = capsys.readouterr()
-        assert code == 0, (kill_at, said.err)
+        kill_then_rerun(kill_at, tmp_path, args(out), capsys)
         np.testing.assert_array_equal(open_volume(out).numpy(), reference, err_msg=str(kill_at))
     assert digest(maps) == before
