@@ -70,7 +70,7 @@ def test_filters_default_per_architecture() -> None:
 def test_rsunet_2d_takes_no_2d_levels() -> None:
     rejects(
         "model: {spatial_dims: 2, num_2d_levels: 1, input_size: [1, 64, 64]}",
-        r"`model.num_2d_levels` must be 0 for a 2D network",
+        r"c.yaml: model.num_2d_levels must be 0 for a 2D network",
     )
     cfg = loads("model: {spatial_dims: 2, input_size: [1, 64, 64], kernel_size: 5}")
     assert cfg.model.spatial_dims == 2
@@ -174,9 +174,9 @@ def test_deep_supervision_weights() -> None:
 
 def test_kernel_size_and_strides_shapes() -> None:
     base = "model: {architecture: monai_unet, filters: [8, 16, 32], "
-    rejects(base + "kernel_size: 4}", r"`model.kernel_size` must be an odd int")
-    rejects(base + "strides: [2]}", r"`model.strides` must have len\(model.filters\) - 1 = 2")
-    rejects(base + "strides: [2, [1, 2]]}", r"`model.strides\[1\]` must be an int >= 1")
+    rejects(base + "kernel_size: 4}", r"model.kernel_size must be odd on every axis")
+    rejects(base + "strides: [2]}", r"model.strides must list one down factor per level \(2")
+    rejects(base + "strides: [2, [1, 2]]}", r"model.strides must be an integer or a list of 3")
 
 
 def test_target_kwargs_are_checked() -> None:

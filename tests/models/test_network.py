@@ -101,7 +101,7 @@ def test_2d_deep_supervision_keeps_z():
     cfg = {"architecture": "rsunet", "spatial_dims": 2, "filters": [4, 8, 12]}
     model = build({**cfg, "deep_supervision": True}).train()
     shapes = [tuple(o.shape) for o in model(torch.randn(1, 1, 5, 32, 32))]
-    assert shapes == [(1, 1, 5, 32, 32), (1, 1, 5, 16, 16), (1, 1, 5, 8, 8)]
+    assert shapes == [(1, 3, 5, 32, 32), (1, 3, 5, 16, 16), (1, 3, 5, 8, 8)]  # 3: the default
 
 
 def test_deepcopy_keeps_deep_supervision_working():

@@ -94,7 +94,6 @@ def test_accepts_dict_namespace_and_dictconfig(arch):
         ({"kernel_size": 4}, "odd"),
         ({"kernel_size": [3, 3]}, "list of 3 integers"),
         ({"strides": [2]}, "one down factor per level"),
-        ({"strides": [2, 2], "down_factors": [1, 2]}, "disagree"),
         ({"num_2d_levels": 4}, "from 0 to 3"),
         ({"num_2d_levels": 1, "spatial_dims": 2}, "must be 0 for a 2D"),
         ({"norm": "layer"}, "choose one of: batch, group, instance"),
@@ -145,4 +144,4 @@ def test_input_checks_are_one_sentence():
         model(torch.zeros(1, 2, 4, 8, 6))
     with pytest.raises(VolsegError, match=r"\(batch, channels, z, y, x\)"):
         model(torch.zeros(2, 4, 8, 8))
-    assert model.eval()(torch.zeros(1, 2, 2, 4, 4)).shape == (1, 1, 2, 4, 4)
+    assert model.eval()(torch.zeros(1, 2, 2, 4, 4)).shape == (1, 3, 2, 4, 4)

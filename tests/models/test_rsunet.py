@@ -49,7 +49,7 @@ def test_explicit_strides_win_and_skips_are_added():
     net = rsunet(strides=[[1, 3, 3], [2, 1, 1]])
     assert [p.kernel_size for p in net.pools] == [(1, 3, 3), (2, 1, 1)]
     x = torch.randn(1, 1, 2, 9, 9)
-    assert net.eval()(x).shape == (1, 1, 2, 9, 9)
+    assert net.eval()(x).shape == (1, 3, 2, 9, 9)  # out_channels 3, the default
     # additive skips: every decoder entry sees the level width, not twice it
     assert [d[0][2].in_channels for d in net.decoders] == [4, 8]
 

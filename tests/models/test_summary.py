@@ -84,7 +84,7 @@ def test_summarize_text():
     text = summarize(model, input_shape=(16, 32, 32))
     total = sum(p.numel() for p in model.parameters())
     assert f"parameters: {total:,} ({total:,} trainable)" in text
-    assert "(1, 1, 16, 32, 32), (1, 1, 8, 16, 16)" in text
+    assert "(1, 3, 16, 32, 32), (1, 3, 8, 16, 16)" in text
     assert "receptive field (z, y, x), empirical" in text and "analytic" in text
     assert model.training  # summarize works on a copy and leaves the model alone
     assert int(model.net.heads[0].norm.num_batches_tracked) == 0

@@ -14,8 +14,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from volseg.config.fields import NON_NEGATIVE, POSITIVE, Param, param, spec
+from volseg.models._config import DEFAULTS as D
+from volseg.models.options import (
+    ACTIVATIONS,
+    ARCHITECTURES,
+    DEFAULT_FILTERS,
+    FIXED_DEPTH,
+    MEDNEXT_KERNELS,
+    MEDNEXT_SIZES,
+    NORMS,
+    UPSAMPLE,
+    USED_KEYS,
+    down_factors,
+)
 
-ARCHITECTURES = ("rsunet", "mednext", "monai_basic_unet3d", "attention_unet", "monai_unet")
+__all__ = ["ARCHITECTURES", "DEFAULT_FILTERS", "FIXED_DEPTH", "down_factors"]
+
 LOSSES = (
     "DiceLoss",
     "WeightedBCEWithLogitsLoss",
@@ -45,46 +59,9 @@ COMMON_MODEL_KEYS = frozenset(
     }
 )
 
-#: Architecture-specific ``model`` keys each architecture uses (on top of COMMON_MODEL_KEYS).
-ARCHITECTURE_KEYS: dict[str, frozenset[str]] = {
-    "rsunet": frozenset(
-        {
-            "filters",
-            "kernel_size",
-            "norm",
-            "activation",
-            "dropout",
-            "num_2d_levels",
-            "strides",
-            "upsample",
-            "spatial_dims",
-        }
-    ),
-    "mednext": frozenset({"mednext_size", "mednext_kernel_size", "spatial_dims"}),
-    "monai_basic_unet3d": frozenset(
-        {"filters", "norm", "activation", "dropout", "upsample", "spatial_dims"}
-    ),
-    "attention_unet": frozenset({"filters", "strides", "kernel_size", "dropout", "spatial_dims"}),
-    "monai_unet": frozenset(
-        {
-            "filters",
-            "strides",
-            "kernel_size",
-            "norm",
-            "activation",
-            "dropout",
-            "num_res_units",
-            "spatial_dims",
-        }
-    ),
-}
-#: ``filters`` when the config leaves it null (mednext has fixed widths and takes none).
-DEFAULT_FILTERS: dict[str, list[int]] = {
-    "rsunet": [28, 36, 48, 64, 80],
-    "monai_basic_unet3d": [32, 32, 64, 128, 256, 32],
-    "attention_unet": [16, 32, 64, 128, 256],
-    "monai_unet": [16, 32, 64, 128, 256],
-}
+#: Architecture-specific ``model`` keys each architecture uses (on top of COMMON_MODEL_KEYS):
+#: the network's own table (``volseg.models.options``), not a copy.
+ARCHITECTURE_KEYS = USED_KEYS
 
 #: Keyword arguments each loss accepts in ``model.loss_kwargs``.
 #: MONAI's loss arguments volseg accepts with MONAI's meaning (``volseg.losses.monai_args``).
@@ -129,9 +106,6 @@ LOSS_KWARGS: dict[str, dict[str, Param]] = {
     "MSELoss": {"tanh": param(bool)},
 }
 
-#: Number of downsampling steps of the architectures whose depth is fixed.
-FIXED_DEPTH = {"mednext": 4, "monai_basic_unet3d": 4}
-
 
 @dataclass
 class ModelConfig:
@@ -145,25 +119,25 @@ class ModelConfig:
     in-plane ``1x3x3`` convolutions and ``1x2x2`` pooling, for anisotropic data.
     """
 
-    architecture: str = spec("rsunet", choices=ARCHITECTURES)
+    architecture: str = spec(D["architecture"], choices=ARCHITECTURES)
     input_size: list[int] = spec(factory=lambda: [32, 128, 128], length=3, lo=1)
     output_size: list[int] | None = spec(None, length=3, lo=1)
-    in_channels: int = spec(1, lo=1)
-    out_channels: int = spec(3, lo=1)
+    in_channels: int = spec(D["in_channels"], lo=1)
+    out_channels: int = spec(D["out_channels"], lo=1)
     filters: list[int] | None = spec(None, min_length=2, lo=1)
-    deep_supervision: bool = False
+    deep_supervision: bool = D["deep_supervision"]
     deep_supervision_weights: list[float] | None = spec(None, min_length=1, lo=0.0, lo_open=True)
-    norm: str = spec("batch", choices=("batch", "group", "instance"))
-    activation: str = spec("relu", choices=("relu", "leakyrelu", "prelu", "elu", "gelu"))
-    dropout: float = spec(0.0, lo=0.0, hi=1.0, hi_open=True)
-    kernel_size: Any = 3
+    norm: str = spec(D["norm"], choices=NORMS)
+    activation: str = spec(D["activation"], choices=ACTIVATIONS)
+    dropout: float = spec(D["dropout"], lo=0.0, hi=1.0, hi_open=True)
+    kernel_size: Any = D["kernel_size"]
     strides: list[Any] | None = None
-    num_2d_levels: int = spec(0, lo=0)
-    mednext_size: str = spec("S", choices=("S", "B", "M", "L"))
-    mednext_kernel_size: int = spec(3, choices=(3, 5, 7))
-    spatial_dims: int = spec(3, choices=(2, 3))
-    num_res_units: int = spec(2, lo=0)
-    upsample: str = spec("nontrainable", choices=("deconv", "nontrainable", "pixelshuffle"))
+    num_2d_levels: int = spec(D["num_2d_levels"], lo=0)
+    mednext_size: str = spec(D["mednext_size"], choices=MEDNEXT_SIZES)
+    mednext_kernel_size: int = spec(D["mednext_kernel_size"], choices=MEDNEXT_KERNELS)
+    spatial_dims: int = spec(D["spatial_dims"], choices=(2, 3))
+    num_res_units: int = spec(D["num_res_units"], lo=0)
+    upsample: str = spec(D["upsample"], choices=tuple(sorted(set().union(*UPSAMPLE.values()))))
     loss_functions: list[str] = spec(
         factory=lambda: [
             "DiceLoss",
@@ -187,24 +161,3 @@ class ModelConfig:
     )
     external_weights_path: str | None = spec(None, path="one")
     external_weights_prefix: str = ""
-
-
-def down_factors(model: Any) -> list[tuple[int, int, int]]:
-    """The (z, y, x) downsampling factor of each level transition of a ``model`` config.
-
-    One source of truth for the network builders and for the input-size check.
-    """
-    arch = model.architecture
-    two_d = model.spatial_dims == 2
-    if arch in FIXED_DEPTH:
-        steps = [(2, 2, 2)] * FIXED_DEPTH[arch]
-    elif arch == "rsunet" and model.strides is None:
-        n = len(model.filters) - 1
-        steps = [(1, 2, 2) if i < model.num_2d_levels else (2, 2, 2) for i in range(n)]
-    else:
-        n = len(model.filters) - 1
-        strides = model.strides if model.strides is not None else [2] * n
-        steps = [(s, s, s) if isinstance(s, int) else tuple(s) for s in strides]
-    if two_d:
-        steps = [(1, y, x) for _, y, x in steps]
-    return [tuple(int(v) for v in s) for s in steps]  # type: ignore[misc]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from types import SimpleNamespace
 from typing import Any
 
 from volseg.config.fields import Param
@@ -66,70 +65,28 @@ def _check_architecture_keys(m: dict[str, Any], arch: str, where: str) -> None:
                 f"{where}: `model.{key}` is not used by architecture {arch}, which accepts "
                 f"{', '.join(sorted(used))} besides the common model keys (got {m[key]!r})."
             )
-    if arch == "rsunet" and m["upsample"] not in ("deconv", "nontrainable"):
-        raise VolsegError(
-            f"{where}: `model.upsample` must be deconv or nontrainable for rsunet, "
-            f"got {m['upsample']!r}."
-        )
-
-
-def _is_triple(v: Any, *, odd: bool = False) -> bool:
-    ok = isinstance(v, list) and len(v) == 3
-    ok = ok and all(isinstance(x, int) and not isinstance(x, bool) and x >= 1 for x in v)
-    return ok and (not odd or all(x % 2 == 1 for x in v))
 
 
 def _check_shapes(m: dict[str, Any], arch: str, where: str) -> None:
     if m["filters"] is None and arch in DEFAULT_FILTERS:
         m["filters"] = list(DEFAULT_FILTERS[arch])
-    filters = m["filters"] or []
-    if arch == "monai_basic_unet3d" and len(filters) != 6:
-        raise VolsegError(
-            f"{where}: `model.filters` must have 6 entries for monai_basic_unet3d "
-            f"(5 levels and the last decoder width), got {filters}."
-        )
-    ks = m["kernel_size"]
-    odd_int = isinstance(ks, int) and not isinstance(ks, bool) and ks >= 1 and ks % 2 == 1
-    if not (odd_int or _is_triple(ks, odd=True)):
-        raise VolsegError(
-            f"{where}: `model.kernel_size` must be an odd int or a list of 3 odd ints, got {ks!r}."
-        )
-    strides = m["strides"]
-    if strides is not None:
-        if len(strides) != len(filters) - 1:
-            raise VolsegError(
-                f"{where}: `model.strides` must have len(model.filters) - 1 = "
-                f"{len(filters) - 1} entries, got {strides}."
-            )
-        for i, s in enumerate(strides):
-            if not (_is_triple(s) or (isinstance(s, int) and not isinstance(s, bool) and s >= 1)):
-                raise VolsegError(
-                    f"{where}: `model.strides[{i}]` must be an int >= 1 or a list of 3 such "
-                    f"ints, got {s!r}."
-                )
-    if m["num_2d_levels"] and m["spatial_dims"] == 2:
-        raise VolsegError(
-            f"{where}: `model.num_2d_levels` must be 0 for a 2D network (spatial_dims: 2), "
-            f"got {m['num_2d_levels']}."
-        )
-    if m["num_2d_levels"] > len(filters):
-        raise VolsegError(
-            f"{where}: `model.num_2d_levels` must be at most the number of levels "
-            f"({len(filters)}), got {m['num_2d_levels']}."
-        )
+    try:  # the network's own rules and messages (volseg.models.options), not a copy
+        factors = down_factors(m)
+    except VolsegError as exc:
+        raise VolsegError(f"{where}: {exc}") from None
     size = m["input_size"]
     if m["spatial_dims"] == 2 and size[0] != 1:
         raise VolsegError(
             f"{where}: `model.input_size` must start with 1 for a 2D network "
             f"(spatial_dims: 2 works on single z-slices), got {size}."
         )
-    total = [math.prod(f[d] for f in down_factors(SimpleNamespace(**m))) for d in range(3)]
+    total = [math.prod(f[d] for f in factors) for d in range(3)]
     if any(s % t for s, t in zip(size, total, strict=True)):
         raise VolsegError(
             f"{where}: `model.input_size` {size} must be divisible by the total downsampling "
             f"{total} of this {arch}."
         )
-    levels = len(down_factors(SimpleNamespace(**m))) + 1
+    levels = len(factors) + 1
     weights = m["deep_supervision_weights"]
     if m["deep_supervision"] and weights is not None and len(weights) > levels:
         raise VolsegError(

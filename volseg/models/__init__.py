@@ -2,21 +2,30 @@
 
 ``build(model_cfg)`` returns a :class:`VolsegNet` for ``model.architecture`` (rsunet,
 mednext, monai_basic_unet3d, attention_unet, monai_unet); ``apply_activations(logits,
-model_cfg)`` is the one place logits become maps (sigmoid / tanh per task).
+model_cfg)`` is the one place logits become maps (sigmoid / tanh per task). The options of
+every architecture live in :mod:`volseg.models.options`.
+
+The names are imported on first use (PEP 562), so the config schema can read
+:mod:`volseg.models.options` without importing torch.
 """
 
-from volseg.models.heads import Task, apply_activations, channel_activations, parse_tasks
-from volseg.models.network import VolsegNet
-from volseg.models.registry import ARCHITECTURES, USED_KEYS, build, num_outputs
+from __future__ import annotations
 
-__all__ = [
-    "ARCHITECTURES",
-    "USED_KEYS",
-    "Task",
-    "VolsegNet",
-    "apply_activations",
-    "build",
-    "channel_activations",
-    "num_outputs",
-    "parse_tasks",
-]
+from volseg._lazy import lazy_exports
+
+_HOME = {
+    "Task": "volseg.models.heads",
+    "apply_activations": "volseg.models.heads",
+    "channel_activations": "volseg.models.heads",
+    "parse_tasks": "volseg.models.heads",
+    "VolsegNet": "volseg.models.network",
+    "ARCHITECTURES": "volseg.models.options",
+    "USED_KEYS": "volseg.models.options",
+    "build": "volseg.models.registry",
+    "num_outputs": "volseg.models.registry",
+}
+
+__all__ = sorted(_HOME)
+
+
+__getattr__, __dir__ = lazy_exports(__name__, _HOME)

@@ -11,12 +11,13 @@ from typing import Any
 
 from volseg.errors import VolsegError
 
-# Architecture-independent defaults; architecture-specific ones (filters, upsample) live next
-# to each builder and apply when the key is absent or None.
+# The defaults of the network keys, for the builders and the config schema alike (the schema's
+# dataclass reads them; a test checks the two agree). ``filters: None`` takes the
+# architecture's widths (``volseg.models.options.DEFAULT_FILTERS``).
 DEFAULTS: dict[str, Any] = {
     "architecture": "rsunet",
     "in_channels": 1,
-    "out_channels": 1,
+    "out_channels": 3,
     "spatial_dims": 3,
     "deep_supervision": False,
     "deep_supervision_weights": None,
@@ -28,6 +29,7 @@ DEFAULTS: dict[str, Any] = {
     "mednext_size": "S",
     "mednext_kernel_size": 3,
     "num_res_units": 2,
+    "upsample": "nontrainable",
 }
 
 
@@ -106,7 +108,7 @@ def per_axis(value: Any, key: str, dims: int) -> tuple[int, ...]:
 
 
 def down_factors(cfg: Any, levels: int, dims: int, default: Any) -> list[tuple[int, ...]]:
-    """Per-level down factors from ``down_factors`` or its alias ``strides``.
+    """Per-level down factors from ``strides`` (one name: the config's).
 
     Args:
         cfg: model config.
@@ -115,13 +117,7 @@ def down_factors(cfg: Any, levels: int, dims: int, default: Any) -> list[tuple[i
         default: value used when neither key is set: one factor for every level, or a list
             with one factor per level.
     """
-    a, b = get(cfg, "down_factors"), get(cfg, "strides")
-    if a is not None and b is not None and a != b:
-        raise VolsegError(
-            f"model.down_factors {a} and model.strides {b} disagree; set only one of them."
-        )
-    value = a if a is not None else b
-    key = "down_factors" if a is not None else "strides"
+    value, key = get(cfg, "strides"), "strides"
     if value is None:
         if isinstance(default, list):
             return [per_axis(v, key, dims) for v in default]

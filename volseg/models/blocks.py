@@ -7,8 +7,6 @@ import math
 import torch
 from torch import nn
 
-NORMS = ("batch", "group", "instance")
-ACTIVATIONS = ("relu", "leakyrelu", "prelu", "elu", "gelu")
 MAX_GROUPS = 8
 
 

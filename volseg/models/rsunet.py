@@ -16,8 +16,9 @@ import torch
 from torch import nn
 
 from volseg.models.blocks import Head, ResBlock, make_activation, make_norm, same_conv
+from volseg.models.options import UPSAMPLE
 
-UPSAMPLE_MODES = ("nontrainable", "deconv")
+UPSAMPLE_MODES = UPSAMPLE["rsunet"]
 
 
 def _pre_conv(
