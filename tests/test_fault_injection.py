@@ -28,6 +28,7 @@ from tests.infer.predict_fixtures import CONFIG, tiny_checkpoint, tiny_config, t
 from tests.train.helpers import make_volume, tiny_text
 from volseg.checkpoint import load_checkpoint
 from volseg.io import open_volume, write_volume
+from volseg.train.run_dir import run_dirs
 
 ROOT = Path(__file__).resolve().parents[1]
 KILLS = 5
@@ -123,17 +124,17 @@ def test_fit_killed_anywhere_then_resumed_gives_the_same_weights(tmp_path):
 
     code, total = in_process("train", args(tmp_path / "ref"))
     assert code == 0
-    (ref_run,) = (tmp_path / "ref" / "tiny").iterdir()
+    (ref_run,) = run_dirs(tmp_path / "ref" / "tiny")
     reference = load_checkpoint(ref_run / "checkpoints" / "last.pt")
     for kill_at in kill_points(total, seed=14):
         runs = tmp_path / f"killed-{kill_at}"
         code, _, _ = drive("train", kill_at, tmp_path, args(runs))
         assert code == -signal.SIGKILL, kill_at
-        (run_dir,) = (runs / "tiny").iterdir()
+        (run_dir,) = run_dirs(runs / "tiny")
         resumable = (run_dir / "checkpoints" / "last.pt").is_file()
         code, _ = in_process("train", args(runs, run_dir if resumable else None))
         assert code == 0, kill_at
-        final_dir = run_dir if resumable else max((runs / "tiny").iterdir())
+        final_dir = run_dir if resumable else run_dirs(runs / "tiny")[-1]
         final = load_checkpoint(final_dir / "checkpoints" / "last.pt")
         assert (final["epoch"], final["step"]) == (reference["epoch"], reference["step"])
         for key, tensor in reference["model_state"].items():

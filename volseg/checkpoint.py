@@ -239,7 +239,11 @@ def load_external_weights(
     """
     path = Path(path)
     if not path.is_file():
-        raise VolsegError(f"external weights file {path} does not exist.")
+        from volseg.train.run_dir import missing_latest_hint
+
+        raise VolsegError(
+            f"external weights file {path} does not exist.{missing_latest_hint(path)}"
+        )
     raw = _torch_load(path, "cpu", "weights")
     state = _state_dict_of(raw, str(path))
     report = WeightsReport(prefix=prefix)

@@ -132,7 +132,7 @@ def test_optimizer_keys_are_exactly_the_ones_it_uses(name):
         changed = dataclasses.replace(base, **{key: OPT_VALUES[key]})
         assert (_optimizer(changed) != _optimizer(base)) == (key in used), key
     # and the config passes them through
-    text = "optimization: {optimizer: {name: %s, lr: 0.01}}" % name
+    text = f"optimization: {{optimizer: {{name: {name}, lr: 0.01}}}}"
     assert loads(text).optimization.optimizer.lr == 0.01
 
 

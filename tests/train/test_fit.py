@@ -14,6 +14,7 @@ from volseg.checkpoint import load_checkpoint
 from volseg.errors import VolsegError
 from volseg.train import TrainingStopped, fit
 from volseg.train.logger import read_csv
+from volseg.train.run_dir import run_dirs
 
 
 def run(volume: Path, tmp: Path, *overrides: str, **kw) -> Path:
@@ -147,7 +148,7 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(
         match=r"loss became nan at epoch 2, step 3; training stopped and the last good checkpoint",
     ):
         run(vesicle_zarr, tmp_path)
-    (out,) = (tmp_path / "runs" / "tiny").iterdir()
+    (out,) = run_dirs(tmp_path / "runs" / "tiny")
     last = load_checkpoint(out / "checkpoints" / "last.pt")
     assert (last["epoch"], last["step"]) == (1, 2)
     assert all(

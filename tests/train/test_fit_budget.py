@@ -16,6 +16,7 @@ from volseg.train import fit, time_budget
 from volseg.train import validate as val
 from volseg.train.logger import read_csv
 from volseg.train.loop import Trainable
+from volseg.train.run_dir import run_dirs
 
 BUDGET = 60.0
 MIN_LR = 1e-5
@@ -126,7 +127,7 @@ def test_resume_goes_on_from_the_budget_used(
     clock.crash_after = BUDGET / 2
     with pytest.raises(RuntimeError, match="simulated crash"):
         train(vesicle_zarr, tmp_path, clock)
-    (out,) = (tmp_path / "runs" / "tiny").iterdir()
+    (out,) = run_dirs(tmp_path / "runs" / "tiny")
     ckpt = load_checkpoint(out / "checkpoints" / "last.pt")
     used = ckpt["extra"]["budget"]["used"]
     assert BUDGET / 4 < used < 0.75 * BUDGET

@@ -18,6 +18,7 @@ from volseg.errors import VolsegError
 from volseg.train import TrainingStopped, fit
 from volseg.train.lock import run_lock
 from volseg.train.logger import read_csv
+from volseg.train.run_dir import run_dirs
 
 
 def run(volume: Path, tmp: Path, *overrides: str, **kw) -> Path:
@@ -55,7 +56,7 @@ def test_nan_validation_loss_stops_before_saving(vesicle_zarr, tmp_path, monkeyp
     with pytest.raises(TrainingStopped, match=r"val/patch_loss became nan at epoch 2; training "
                        r"stopped and the last good checkpoint is kept: .*last\.pt"):  # fmt: skip
         run(vesicle_zarr, tmp_path)
-    (out,) = (tmp_path / "runs" / "tiny").iterdir()
+    (out,) = run_dirs(tmp_path / "runs" / "tiny")
     for name in ("last.pt", "best.pt"):
         ckpt = load_checkpoint(out / "checkpoints" / name)
         assert ckpt["epoch"] == 1, name  # epoch 2 was never saved
@@ -65,7 +66,7 @@ def test_first_step_nan_says_no_checkpoint_was_written(vesicle_zarr, tmp_path, m
     _poison(monkeypatch, when=lambda n, training: training)
     with pytest.raises(TrainingStopped, match="training stopped and no checkpoint was written"):
         run(vesicle_zarr, tmp_path)
-    (out,) = (tmp_path / "runs" / "tiny").iterdir()
+    (out,) = run_dirs(tmp_path / "runs" / "tiny")
     assert list((out / "checkpoints").iterdir()) == []
 
 

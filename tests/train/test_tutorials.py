@@ -13,6 +13,7 @@ import pytest
 from tests.train.helpers import make_volume
 from volseg.checkpoint import load_checkpoint
 from volseg.config import load
+from volseg.errors import VolsegError
 from volseg.train import fit
 from volseg.train.logger import read_csv
 
@@ -54,28 +55,33 @@ SHRINK = {
 }
 
 
-def data_overrides(name: str, vesicles: Path) -> list[str]:
-    if name.startswith("hydra-lv"):
-        return [f"data.train_image={vesicles}", f"data.train_label={vesicles}/labels/vesicles"]
-    return []
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A repository root as the hydra-lv tutorials expect it: ``tutorials/`` with the two
+    configs, ``data/`` with what ``volseg synth vesicles`` writes (smaller), ``runs/``."""
+    root = tmp_path_factory.mktemp("repo")
+    (root / "tutorials").mkdir()
+    for name in ("hydra-lv", "hydra-lv-finetune"):
+        text = (REPO / "tutorials" / f"{name}.yaml").read_text()
+        (root / "tutorials" / f"{name}.yaml").write_text(text)
+    make_volume(root / "data" / "vesicles.zarr", shape=(32, 96, 96))
+    make_volume(root / "data" / "vesicles-b.zarr", shape=(32, 96, 96), seed=2)
+    return root
 
 
 @pytest.fixture(scope="module")
-def vesicles(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """What ``volseg synth vesicles`` writes, smaller: the hydra-lv tutorials' data."""
-    return make_volume(tmp_path_factory.mktemp("synth") / "vesicles.zarr", shape=(32, 96, 96))
-
-
-@pytest.fixture(scope="module")
-def pretrained(vesicles: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def pretrained(workspace: Path) -> Path:
     """A hydra-lv run, whose best weights hydra-lv-finetune starts from."""
-    return train("hydra-lv", vesicles, tmp_path_factory.mktemp("pre"), [])
+    return train("hydra-lv", workspace)
 
 
-def train(name: str, vesicles: Path, root: Path, extra: list[str]) -> Path:
-    overrides = COMMON + SHRINK[name] + data_overrides(name, vesicles) + extra
-    cfg = load(REPO / "tutorials" / f"{name}.yaml", overrides)
-    return fit(cfg, run_root=root, progress=False)
+def train(name: str, workspace: Path, root: Path | None = None) -> Path:
+    """``volseg fit tutorials/<name>.yaml`` (shrunk), from the repository root (``workspace``
+    for the hydra-lv pair, whose relative paths then resolve as typed; the real repository,
+    with ``root`` for the runs, for the others)."""
+    home = workspace if name.startswith("hydra-lv") else REPO
+    cfg = load(home / "tutorials" / f"{name}.yaml", COMMON + SHRINK[name])
+    return fit(cfg, run_root=root or workspace / "runs", progress=False)
 
 
 def test_every_tutorial_has_shrink_overrides() -> None:
@@ -84,17 +90,15 @@ def test_every_tutorial_has_shrink_overrides() -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", TUTORIALS, ids=[p.stem for p in TUTORIALS])
-def test_tutorial_trains(path: Path, vesicles: Path, pretrained: Path, tmp_path: Path) -> None:
+def test_tutorial_trains(path: Path, workspace: Path, pretrained: Path, tmp_path: Path) -> None:
     name = path.stem
     if name == "hydra-lv":
         run_dir = pretrained
     else:
-        extra = []
-        if name == "hydra-lv-finetune":
-            extra = [f"model.external_weights_path={pretrained}/checkpoints/best.pt"]
-        elif not DATA.is_dir():  # CI has ../shared beside the checkout; never skip there
+        if not name.startswith("hydra-lv") and not DATA.is_dir():  # CI has ../shared; never skip
             pytest.fail(f"{DATA} is missing; the real-data tutorials need it")
-        run_dir = train(name, vesicles, tmp_path, extra)
+        # hydra-lv-finetune as typed: its weights come through runs/hydra-lv/latest
+        run_dir = train(name, workspace, None if name.startswith("hydra-lv") else tmp_path)
     assert run_dir.parent.name == load(path).experiment_name
     for item in ("config.yaml", "split.json", "metrics.csv", "train.log"):
         assert (run_dir / item).is_file(), item
@@ -108,5 +112,20 @@ def test_tutorial_trains(path: Path, vesicles: Path, pretrained: Path, tmp_path:
     assert 0.0 <= final["val/map_fg_iou"] <= 1.0 and 0.0 <= final["val/are"] <= 1.0
     ckpt = load_checkpoint(run_dir / "checkpoints" / "last.pt")
     assert ckpt["config"]["experiment_name"] == name
+    assert (run_dir.parent / "latest").resolve() == run_dir.resolve()
     if name == "hydra-lv-finetune":
-        assert "initial weights from" in (run_dir / "train.log").read_text()
+        log = (run_dir / "train.log").read_text()
+        started = pretrained.resolve() / "checkpoints" / "best.pt"  # the file, not the link
+        assert f"initial weights from {started}" in log
+        assert load(run_dir / "config.yaml").model.external_weights_path == str(started)
+
+
+def test_finetune_before_pretraining_says_train_first(tmp_path: Path) -> None:
+    (tmp_path / "tutorials").mkdir()
+    for name in ("hydra-lv", "hydra-lv-finetune"):
+        text = (REPO / "tutorials" / f"{name}.yaml").read_text()
+        (tmp_path / "tutorials" / f"{name}.yaml").write_text(text)
+    make_volume(tmp_path / "data" / "vesicles-b.zarr", shape=(16, 64, 64))
+    cfg = load(tmp_path / "tutorials" / "hydra-lv-finetune.yaml", COMMON + HYDRA)
+    with pytest.raises(VolsegError, match="No run of experiment 'hydra-lv' has finished yet"):
+        fit(cfg, run_root=tmp_path / "runs", progress=False)

@@ -108,6 +108,8 @@ def fit(
             s.budget = time_budget.TimeBudget(cfg.optimization.max_time, started=started)
         s.config = OmegaConf.to_container(cfg, resolve=True)
         s.config["system"]["seed"] = seed
+        if loaded is not None and init_from is None:  # on record: the file the link named
+            s.config["model"]["external_weights_path"] = loaded[0]
         if s.is_main:
             rd.write_config(run_dir, s.config)
             the_split.to_json(run_dir / rd.SPLIT)
@@ -135,6 +137,10 @@ def fit(
             _run(s, s.data, progress=progress, note=note)
         finally:
             s.logger.close()
+        if s.is_main:
+            note(
+                f"latest run of {cfg.experiment_name}: {rd.mark_latest(run_dir)} -> {run_dir.name}"
+            )
     finally:
         locks.close()
         torch.set_num_threads(threads)

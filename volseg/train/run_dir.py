@@ -1,5 +1,10 @@
 """The run directory: ``runs/<experiment_name>/<YYYYmmdd-HHMMSS>/``.
 
+``runs/<experiment_name>/latest`` is a relative symbolic link to the newest run of that
+experiment that finished training (replaced atomically at the end of each ``fit``), so a
+fine-tuning config can name ``runs/<experiment_name>/latest/checkpoints/best.pt``.
+:func:`run_dirs` lists the run directories without it.
+
 ::
 
     config.yaml      resolved config, exactly what ran (the seed filled in)
@@ -12,6 +17,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +33,7 @@ CHECKPOINTS = "checkpoints"
 FIGURES = "figures"
 BEST = "best.pt"
 LAST = "last.pt"
+LATEST = "latest"
 
 
 def new_run_dir(root: str | Path, experiment_name: str, *, now: dt.datetime | None = None) -> Path:
@@ -44,6 +51,37 @@ def new_run_dir(root: str | Path, experiment_name: str, *, now: dt.datetime | No
         (path / FIGURES).mkdir()
         return path
     raise VolsegError(f"cannot create a run directory under {parent}: too many runs this second.")
+
+
+def mark_latest(run_dir: str | Path) -> Path:
+    """Point ``<experiment>/latest`` at ``run_dir`` (relative link, swapped in atomically)."""
+    run_dir = Path(run_dir)
+    link = run_dir.parent / LATEST
+    tmp = run_dir.parent / f".{LATEST}.{os.getpid()}"
+    tmp.unlink(missing_ok=True)
+    os.symlink(run_dir.name, tmp, target_is_directory=True)
+    os.replace(tmp, link)  # rename over the old link: readers see the old or the new, never none
+    return link
+
+
+def run_dirs(parent: str | Path) -> list[Path]:
+    """The run directories of one experiment folder, oldest first (not the ``latest`` link)."""
+    parent = Path(parent)
+    if not parent.is_dir():
+        return []
+    return sorted(p for p in parent.iterdir() if p.is_dir() and not p.is_symlink())
+
+
+def missing_latest_hint(path: str | Path) -> str:
+    """A sentence for a weights path through a ``latest`` link that no run has made yet."""
+    parts = Path(path).parts
+    if LATEST not in parts:
+        return ""
+    experiment = parts[parts.index(LATEST) - 1] if parts.index(LATEST) > 0 else "?"
+    return (
+        f" No run of experiment {experiment!r} has finished yet: train it first (its "
+        f"`volseg fit` points {experiment}/{LATEST} at the run directory when it ends)."
+    )
 
 
 def write_config(run_dir: Path, config: dict[str, Any]) -> Path:

@@ -117,4 +117,6 @@ def load_initial_weights(
     if path is None:
         return None
     prefix = cfg.model.external_weights_prefix or None
-    return str(path), load_external_weights(net, path, prefix=prefix)
+    report = load_external_weights(net, path, prefix=prefix)
+    # The file itself, not a `latest` link that a later pre-training run moves on.
+    return str(Path(path).resolve()), report
