@@ -202,3 +202,15 @@ def test_basic_unet_filters_padded_as_pytc_does(tmp_path: Path) -> None:
     }  # fmt: skip
     threshold = _row(result.rows, "optimization.scheduler.threshold")
     assert threshold.action == "dropped" and threshold.note.startswith("no such feature")
+
+
+def test_committed_corpus_table_is_what_migrate_does() -> None:
+    from volseg.config.migrate.corpus import corpus_files, corpus_report, main
+
+    assert corpus_files(PYTC) == PYTC_FILES
+    committed = (REPO / "docs" / "pytc-migration.md").read_text()
+    assert corpus_report(PYTC) == committed, (
+        "docs/pytc-migration.md is stale: python -m volseg.config.migrate.corpus "
+        "../shared/peers/pytc > docs/pytc-migration.md"
+    )
+    assert main([str(REPO / "no-such-folder")]) == 2
