@@ -57,6 +57,7 @@ def test_run_directory_contents(vesicle_zarr: Path, tmp_path: Path) -> None:
     best = load_checkpoint(out / "checkpoints" / "best.pt")
     assert best["best_metric"] == min(r["val/patch_loss"] for r in epochs)
     assert notes[-1].startswith("finished after epoch 2, step 4")
+    assert (out.parent / "latest").resolve() == out.resolve()
     assert "finished after epoch 2" in (out / "train.log").read_text()
 
 

@@ -50,6 +50,9 @@ def fit_command(
         cfg, resume=resume, init_from=init_from, split=split, run_root=runs, progress=progress,
         echo=lambda text: typer.echo(text, err=True),
     )  # fmt: skip
+    latest = run_dir.parent / "latest"
+    if latest.resolve() == run_dir.resolve():
+        typer.echo(f"{latest} -> {run_dir.name}", err=True)
     typer.echo(str(run_dir))
 
 

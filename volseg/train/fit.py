@@ -138,9 +138,7 @@ def fit(
         finally:
             s.logger.close()
         if s.is_main:
-            note(
-                f"latest run of {cfg.experiment_name}: {rd.mark_latest(run_dir)} -> {run_dir.name}"
-            )
+            rd.mark_latest(run_dir)
     finally:
         locks.close()
         torch.set_num_threads(threads)
