@@ -12,6 +12,7 @@ import sys
 import pytest
 import torch
 
+from tests.models.test_registry import SMALL
 from volseg.config import loads
 from volseg.config.schema_model import ARCHITECTURE_KEYS, DEFAULT_FILTERS, ModelConfig
 from volseg.config.schema_run import (
@@ -73,15 +74,12 @@ VALUES = {
 }
 OWN_VALUES = {
     ("monai_basic_unet3d", "filters"): [4, 4, 8, 8, 16, 8],
+    ("attention_unet", "filters"): [4, 8, 12],
+    ("monai_unet", "filters"): [4, 8, 12],
+    ("monai_unet", "num_res_units"): 2,
     ("monai_basic_unet3d", "upsample"): "pixelshuffle",
 }
-BASE = {
-    "rsunet": {"filters": [4, 8, 12]},
-    "mednext": {},
-    "monai_basic_unet3d": {"filters": [4, 4, 8, 8, 16, 4]},
-    "attention_unet": {"filters": [4, 8, 12]},
-    "monai_unet": {"filters": [4, 8, 12], "num_res_units": 2},
-}
+BASE = SMALL  # the narrow networks of the registry tests
 
 
 def _model(arch: str, **extra):
