@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import math
 from types import SimpleNamespace
 
 import torch
 from torch import nn
 
-from volseg.train.ema import make_ema, update_ema, validation_net
+from volseg.train.ema import make_ema, step_decay, update_ema, validation_net
 
 
 def test_ema_follows_formula_for_parameters_and_buffers() -> None:
     net = nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(2))
-    ema = make_ema(net, SimpleNamespace(enabled=True, decay=0.9, use_for_validation=True))
+    cfg = SimpleNamespace(enabled=True, decay=0.9, use_for_validation=True, warmup=False)
+    ema = make_ema(net, cfg)
     start = [p.detach().clone() for p in net.parameters()]
     update_ema(ema, net)  # the first update copies
     history = []
@@ -44,3 +46,24 @@ def test_disabled_and_validation_choice() -> None:
     off = SimpleNamespace(enabled=True, decay=0.9, use_for_validation=False)
     assert validation_net(net, ema, off) is net
     assert validation_net(net, None, on) is net
+
+
+def test_warmup_decay_rises_to_the_configured_one() -> None:
+    net = nn.Linear(1, 1, bias=False)
+    cfg = SimpleNamespace(enabled=True, decay=0.99, use_for_validation=True)  # warmup: default
+    ema = make_ema(net, cfg)
+    with torch.no_grad():
+        net.weight.fill_(0.0)
+    update_ema(ema, net)  # the first update copies
+    value = 0.0
+    for n in range(1, 400):
+        with torch.no_grad():
+            net.weight.fill_(float(n))
+        update_ema(ema, net)
+        d = min(0.99, (1 + n) / (10 + n))  # n earlier updates (AveragedModel counts the copy)
+        value = d * value + (1 - d) * n
+        assert abs(float(ema.module.weight) - value) <= 1e-3 * max(1.0, value), n
+    assert step_decay(0.99, 0, warmup=True) == 0.1 and step_decay(0.99, 10**6, warmup=True) == 0.99
+    assert step_decay(0.99, 0, warmup=False) == 0.99
+    # 130 steps at decay 0.999: the average is mostly trained weights, not the first step's
+    assert math.prod(step_decay(0.999, n, warmup=True) for n in range(1, 131)) < 0.01

@@ -86,11 +86,13 @@ class SchedulerConfig:
 
 @dataclass
 class EmaConfig:
-    """Exponential moving average of the weights."""
+    """Exponential moving average of the weights; ``warmup``: the decay starts low and reaches
+    ``decay`` after about ``10 / (1 - decay)`` steps (``volseg.train.ema``)."""
 
     enabled: bool = False
     decay: float = spec(0.999, lo=0.0, hi=1.0, lo_open=True, hi_open=True)
     use_for_validation: bool = True
+    warmup: bool = True
 
 
 @dataclass

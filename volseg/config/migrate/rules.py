@@ -231,7 +231,9 @@ RULES: dict[str, Rule] = {
     "optimization.ema.decay": keep(),
     "optimization.ema.validate_with_ema": to("optimization.ema.use_for_validation"),
     "optimization.ema.warmup_steps": drop(
-        NO_FEATURE, "EMA warm-up (volseg averages from the first step)"
+        NO_FEATURE,
+        "a fixed-length EMA warm-up (volseg's starts at a low decay that rises to "
+        "`decay`: optimization.ema.warmup)",
     ),
     # monitor
     "monitor.detect_anomaly": drop(NO_FEATURE, "autograd anomaly detection"),
