@@ -90,14 +90,20 @@ def main(argv: list[str] | None = None) -> int:
         run([*VOLSEG, "synth", "vesicles", "data/vesicles.zarr"], home)
         run([*VOLSEG, "synth", "vesicles", "data/vesicles-b.zarr", "--seed", "1",
              "--density", "0.03"], home)  # fmt: skip
-        plan = [
-            ("hydra-lv", ["tutorials/hydra-lv.yaml", *cpu(args.pre, args.filters, 5)], "hydra-lv"),
-            (
-                "hydra-lv-finetune",
-                ["tutorials/hydra-lv-finetune.yaml", *cpu(args.fine, args.filters, 5)],
-                "hydra-lv-finetune",
-            ),
-        ]
+        plan = []
+        if "hydra" not in args.skip:
+            plan += [
+                (
+                    "hydra-lv",
+                    ["tutorials/hydra-lv.yaml", *cpu(args.pre, args.filters, 5)],
+                    "hydra-lv",
+                ),
+                (
+                    "hydra-lv-finetune",
+                    ["tutorials/hydra-lv-finetune.yaml", *cpu(args.fine, args.filters, 5)],
+                    "hydra-lv-finetune",
+                ),
+            ]
         if "control" not in args.skip:
             plan.append(
                 (
