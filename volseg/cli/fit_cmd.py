@@ -42,6 +42,7 @@ def fit_command(
     from volseg.config import load
     from volseg.errors import VolsegError
     from volseg.train import fit
+    from volseg.train.run_dir import LATEST
 
     if resume is not None and (split is not None or init_from is not None):
         raise VolsegError("--resume continues a run as it was; it takes no --split or --init-from.")
@@ -50,7 +51,7 @@ def fit_command(
         cfg, resume=resume, init_from=init_from, split=split, run_root=runs, progress=progress,
         echo=lambda text: typer.echo(text, err=True),
     )  # fmt: skip
-    latest = run_dir.parent / "latest"
+    latest = run_dir.parent / LATEST
     if latest.resolve() == run_dir.resolve():
         typer.echo(f"{latest} -> {run_dir.name}", err=True)
     typer.echo(str(run_dir))

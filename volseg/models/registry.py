@@ -27,11 +27,7 @@ MEDNEXT_INIT_FILTERS = 32
 def num_outputs(cfg: Any) -> int:
     """Outputs the model returns in training mode: one per level with deep supervision, else 1."""
     r = resolve(cfg)
-    if not r["deep_supervision"]:
-        return 1
-    if r["architecture"] in ("mednext", "monai_basic_unet3d"):
-        return 5
-    return len(r["filters"])
+    return len(r["factors"]) + 1 if r["deep_supervision"] else 1  # one per resolution level
 
 
 def _widths(r: dict[str, Any], width: int | None) -> list[int]:
