@@ -188,3 +188,34 @@ def test_crafted_pickle_is_refused_without_advising_weights_only_false(tmp_path)
     message = str(info.value)
     assert "posix.system" in message and "never loads" in message
     assert "weights_only" not in message and "\n" not in message
+
+
+@pytest.mark.parametrize("validated", [True, False])
+def test_inference_and_fine_tuning_use_the_weights_that_were_scored(tmp_path, validated):
+    """best.pt is chosen by the EMA's validation score: predict and fine-tuning get the EMA
+    weights when training validated them, the trained weights otherwise."""
+    from volseg.train.ema import make_ema, update_ema
+
+    model, *_ = trained_parts()
+    ema_cfg = {"enabled": True, "decay": 0.5, "warmup": False, "use_for_validation": validated}
+    ema = make_ema(model, OmegaConf.create(ema_cfg))
+    update_ema(ema, model)  # the first update copies
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(1.0)  # the raw weights move on; the average stays half-way
+    update_ema(ema, model)
+    config = OmegaConf.create({"model": MODEL, "optimization": {"ema": ema_cfg}})
+    path = save_checkpoint(
+        tmp_path / "best.pt", model=model, model_cfg=OmegaConf.create(MODEL), config=config,
+        ema=ema, epoch=1, step=1,
+    )  # fmt: skip
+    want = ema.module if validated else model
+    rebuilt = build_model_from_checkpoint(path)
+    fresh = build(MODEL)
+    load_external_weights(fresh, path, strict=True)
+    for net in (rebuilt, fresh):
+        for (name, a), b in zip(net.state_dict().items(), want.state_dict().values(), strict=True):
+            assert torch.equal(a, b), name
+    assert not torch.equal(
+        next(iter(ema.module.state_dict().values())), next(iter(model.state_dict().values()))
+    )

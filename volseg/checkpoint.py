@@ -140,16 +140,35 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: Any = "cpu") -> 
     return ckpt
 
 
+def validated_state(ckpt: Mapping[str, Any]) -> dict[str, torch.Tensor]:
+    """The weights a checkpoint's scores belong to: the EMA copy when training validated it
+    (``optimization.ema.use_for_validation``), else the trained weights.
+
+    ``best.pt`` is chosen by the validation score, so prediction, testing and fine-tuning must
+    use the network that was scored; the last step's raw weights can be much worse early on.
+    """
+    ema = ckpt.get("ema_state")
+    opt = (ckpt.get("config") or {}).get("optimization") or {}
+    cfg = opt.get("ema") or {}
+    if ema and cfg.get("enabled", False) and cfg.get("use_for_validation", True):
+        inner = {k[len("module.") :]: v for k, v in ema.items() if k.startswith("module.")}
+        if inner:
+            return inner
+    return ckpt["model_state"]
+
+
 def build_model_from_checkpoint(
     path: str | os.PathLike[str], map_location: Any = "cpu"
 ) -> nn.Module:
-    """Rebuild the network from a checkpoint's model section and load its weights (eval mode)."""
+    """Rebuild the network from a checkpoint's model section and load the weights that were
+    validated (:func:`validated_state`), in eval mode."""
     from volseg.models import build
 
     ckpt = load_checkpoint(path, map_location)
     model = build(ckpt["model_cfg"])
-    _check_shapes(model.state_dict(), ckpt["model_state"], str(path))
-    model.load_state_dict(ckpt["model_state"], strict=True)
+    state = validated_state(ckpt)
+    _check_shapes(model.state_dict(), state, str(path))
+    model.load_state_dict(state, strict=True)
     return model.eval()
 
 
@@ -245,7 +264,11 @@ def load_external_weights(
             f"external weights file {path} does not exist.{missing_latest_hint(path)}"
         )
     raw = _torch_load(path, "cpu", "weights")
-    state = _state_dict_of(raw, str(path))
+    if isinstance(raw, dict) and raw.get("format") == FORMAT:  # a volseg checkpoint: the
+        raw = {**raw, "config": yaml.safe_load(raw.get("config_yaml") or "{}")}  # scored weights
+        state = validated_state(raw)
+    else:
+        state = _state_dict_of(raw, str(path))
     report = WeightsReport(prefix=prefix)
     if prefix is None:
         for wrapper in WRAPPER_PREFIXES:

@@ -82,7 +82,7 @@ def test_hydra_lv_data_can_be_overridden(tmp_path: Path, monkeypatch: pytest.Mon
 @pytest.mark.parametrize(
     ("name", "folder"),
     [
-        ("lucchi-mito.yaml", "lucchi_pp_crops"),
+        ("lucchi-mito.yaml", "lucchi_pp_train_10nm"),
         ("neuroproof-neurons.yaml", "neuroproof_training_sample2"),
     ],
 )

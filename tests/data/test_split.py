@@ -185,3 +185,62 @@ def test_missing_labels_and_float_mask(tmp_path, vol):
         f["mask"] = np.ones((24, 32, 32), np.float32)
     with pytest.raises(VolsegError, match="mask .* must be boolean or integer"):
         make_split(config(tmp_path, ["a.h5"], mask=True))
+
+
+def test_box_is_held_out_apart_in_y_and_x(tmp_path, vol):
+    """A box val_region: training covers the rest of the volume, half a patch from the box."""
+    box = [[12, 24], [0, 32], [16, 32]]
+    split = make_split(config(tmp_path, ["a.h5"], patch=(4, 8, 8), val=box))
+    assert split.val == [Region(0, (12, 24), (0, 32), (16, 32))]
+    assert split.volumes[0]["gap"] == [2, 4, 4]
+    # z before the box (gap 2), then beside it in x inside its grown z-band (gap 4)
+    assert split.train == [
+        Region(0, (0, 10), (0, 32), (0, 32)),
+        Region(0, (10, 24), (0, 32), (0, 12)),
+    ]
+    again = Split.from_json(_stored(tmp_path, split))
+    assert again.val == split.val and again.train == split.train
+
+
+def _stored(tmp_path, split):
+    path = tmp_path / "split.json"
+    split.to_json(path)
+    return path
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    shape=st.tuples(st.integers(4, 40), st.integers(4, 40), st.integers(4, 40)),
+    patch=st.tuples(st.integers(1, 8), st.integers(1, 8), st.integers(1, 8)),
+    corners=st.lists(st.floats(0.0, 1.0), min_size=6, max_size=6),
+)
+def test_box_complement_covers_the_rest_exactly(shape, patch, corners):
+    """Property: the pieces are disjoint, inside the volume, never within half a patch of the
+    box, and together with the grown box they cover every voxel exactly once."""
+    from volseg.data.split import box_complement
+
+    box = []
+    for axis in range(3):
+        a, b = sorted(int(c * shape[axis]) for c in corners[2 * axis : 2 * axis + 2])
+        b = min(max(b, a + 1), shape[axis])
+        a = min(a, b - 1)
+        box.append((a, b))
+    gaps = [math.ceil(p / 2) for p in patch]
+    cover = np.zeros(shape, np.int32)
+    for piece in box_complement(tuple(box), shape, gaps):
+        sl = tuple(slice(a, b) for a, b in piece)
+        assert all(0 <= a < b <= n for (a, b), n in zip(piece, shape, strict=True))
+        cover[sl] += 1
+    grown = tuple(slice(max(0, a - g), b + g) for (a, b), g in zip(box, gaps, strict=True))
+    assert (cover[grown] == 0).all()
+    cover[grown] += 1
+    assert (cover == 1).all()
+
+
+def test_box_errors(tmp_path, vol):
+    with pytest.raises(VolsegError, match=r"reaches x 40, past the 32 voxels"):
+        make_split(config(tmp_path, ["a.h5"], val=[[0, 4], [0, 8], [0, 40]]))
+    with pytest.raises(VolsegError, match=r"no region is left that holds a patch"):
+        make_split(config(tmp_path, ["a.h5"], patch=(24, 32, 32), val=[[0, 4], [0, 8], [0, 8]]))
+    with pytest.raises(VolsegError, match=r"or a box \[\[z0, z1\]"):
+        make_split(config(tmp_path, ["a.h5"], val=[[0, 4], [8, 2], [0, 8]]))

@@ -43,7 +43,7 @@ SHRINK = {
         "model.filters=[4,8,8,8]",
         "model.input_size=[1,128,128]",
         "inference.sliding_window.window_size=[1,128,128]",
-        "data.val_region=[159,165]",
+        "data.val_region=[[76,82],[0,384],[0,256]]",  # a box: apart in x too
     ],
     "neuroproof-neurons": [
         "model.filters=[4,4,4,4]",

@@ -42,6 +42,7 @@ AUGMENTATIONS = (
     "rotate90",
     "affine",
     "elastic",
+    "subvoxel_shift",
     "intensity",
     "misalignment",
     "missing_section",
@@ -172,6 +173,15 @@ class MotionBlurConfig:
 
 
 @dataclass
+class SubvoxelShiftConfig:
+    """Shift the image by up to ``max_shift`` (z, y, x) voxels, linearly interpolated."""
+
+    enabled: bool | None = None
+    prob: float = spec(0.5, **PROB)
+    max_shift: list[float] = spec(factory=lambda: [0.0, 0.5, 0.5], length=3, lo=0.0, hi=0.5)
+
+
+@dataclass
 class CutoutConfig:
     """Fill ``num_holes`` boxes of up to ``size_fraction`` of the patch with its mean."""
 
@@ -192,6 +202,7 @@ class AugmentationConfig:
     rotate90: Rotate90Config = field(default_factory=Rotate90Config)
     affine: AffineConfig = field(default_factory=AffineConfig)
     elastic: ElasticConfig = field(default_factory=ElasticConfig)
+    subvoxel_shift: SubvoxelShiftConfig = field(default_factory=SubvoxelShiftConfig)
     intensity: IntensityConfig = field(default_factory=IntensityConfig)
     misalignment: MisalignmentConfig = field(default_factory=MisalignmentConfig)
     missing_section: MissingSectionConfig = field(default_factory=MissingSectionConfig)
@@ -212,8 +223,9 @@ def enabled_augmentations(aug: Any) -> list[str]:
 
 @dataclass
 class DataConfig:
-    """Training data. ``val_region`` holds out a z-range ``[z0, z1)`` of every training volume
-    or, as a number in (0, 1), that fraction of slices at the end of z; null = none.
+    """Training data. ``val_region`` holds out a z-range ``[z0, z1)`` of every training volume,
+    as a number in (0, 1) that fraction of slices at the end of z, or a box
+    ``[[z0, z1], [y0, y1], [x0, x1]]`` (apart in y and x too); null = none.
     ``voxel_size`` (nm) of the training files that record none (contradicting a file's
     metadata is an error; it never applies at inference); ``train_resolution`` (nm) is the grid
     the network sees (patches are resampled on the fly). ``foreground_probability`` is the chance

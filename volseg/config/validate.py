@@ -75,10 +75,22 @@ def _check_data(cfg: dict[str, Any], where: str) -> None:
             and all(isinstance(z, int) and not isinstance(z, bool) for z in region)
             and 0 <= region[0] < region[1]
         )
-        if not ((is_num and 0 < region < 1) or is_range):
+        is_box = (
+            isinstance(region, list)
+            and len(region) == 3
+            and all(
+                isinstance(r, list)
+                and len(r) == 2
+                and all(isinstance(v, int) and not isinstance(v, bool) for v in r)
+                and 0 <= r[0] < r[1]
+                for r in region
+            )
+        )
+        if not ((is_num and 0 < region < 1) or is_range or is_box):
             raise VolsegError(
-                f"{where}: `data.val_region` must be null, a fraction in (0, 1) or a z-range "
-                f"[z0, z1] with 0 <= z0 < z1, got {region!r}."
+                f"{where}: `data.val_region` must be null, a fraction in (0, 1), a z-range "
+                f"[z0, z1] with 0 <= z0 < z1, or a box [[z0, z1], [y0, y1], [x0, x1]], got "
+                f"{region!r}."
             )
         if d["val_image"]:
             raise VolsegError(

@@ -5,18 +5,21 @@ Sources of validation data, in order:
 - ``data.val_image`` / ``val_label`` / ``val_mask``: separate volumes, validated whole;
   the training volumes train whole.
 - ``data.val_region``: a z-range ``[z0, z1]`` (data voxels) or a fraction ``f`` in (0, 1)
-  (the last ``round(f * Z)`` slices) of *every* training volume is held out.
+  (the last ``round(f * Z)`` slices) of *every* training volume is held out; or a box
+  ``[[z0, z1], [y0, y1], [x0, x1]]``, held out apart in y and x too (structures that run
+  through many slices are then not seen in training beside the slab that validates them).
 - neither: the last 20 % of z of every training volume.
 
 A :class:`Region` is ``(volume index, z0:z1, y0:y1, x0:x1)`` in voxels of the data grid.
-Training regions keep a gap of half a patch in z (``ceil(D_z / 2)``, ``D`` = patch extent on
-the data grid) from the held-out range, and training patches are read only inside their region
-(reflect padding uses the region's own voxels), so no training patch ever touches validation
-voxels. ``Split.volumes[i]`` is ``{"image", "label", "mask", "voxel_size", "shape", "role",
-"stats"}`` plus ``"gap"`` (z-slices) where a range was held out (``role`` is ``train`` or
-``val``; ``stats`` are the image's normalisation statistics, see :mod:`volseg.data.normalize`).
-``Split.to_json(path)`` / ``Split.from_json(path)`` store it; ``make_split(cfg, reuse=path)``
-reuses a stored split verbatim after checking it names the same
+Training regions keep a gap of half a patch (``ceil(D / 2)``, ``D`` = patch extent on the data
+grid) from the held-out range or box on each axis it is bounded on, and training patches are
+read only inside their region (reflect padding uses the region's own voxels), so no training
+patch ever touches validation voxels. ``Split.volumes[i]`` is ``{"image", "label", "mask",
+"voxel_size", "shape", "role", "stats"}`` plus ``"gap"`` (z-slices; ``[z, y, x]`` for a box)
+where a region was held out (``role`` is ``train`` or ``val``; ``stats`` are the image's
+normalisation statistics, see :mod:`volseg.data.normalize`). ``Split.to_json(path)`` /
+``Split.from_json(path)`` store it; ``make_split(cfg, reuse=path)`` reuses a stored split
+verbatim after checking it names the same
 volumes with the same shapes (an incompatible one is an error).
 """
 
@@ -197,6 +200,46 @@ def _held_out(val_region: Any, depth: int, where: str) -> tuple[int, int]:
     return depth - n, depth
 
 
+def is_box(val_region: Any) -> bool:
+    """Whether ``data.val_region`` is a box ``[[z0, z1], [y0, y1], [x0, x1]]``."""
+    return (
+        isinstance(val_region, list | tuple)
+        and bool(val_region)
+        and all(isinstance(r, list | tuple) for r in val_region)
+    )
+
+
+def held_out_box(val_region: Any, shape: Any, where: str) -> tuple[tuple[int, int], ...]:
+    """The box of ``data.val_region`` as three ``(start, stop)`` pairs inside ``shape``."""
+    box = tuple((int(a), int(b)) for a, b in val_region)
+    for (_, b), n, name in zip(box, shape, "zyx", strict=True):
+        if b > n:
+            raise VolsegError(
+                f"`data.val_region` reaches {name} {b}, past the {n} voxels of {where}."
+            )
+    return box
+
+
+def box_complement(
+    box: tuple[tuple[int, int], ...], shape: Any, gaps: Any
+) -> list[tuple[tuple[int, int], ...]]:
+    """Boxes covering ``shape`` outside ``box`` grown by ``gaps`` (at most six, disjoint).
+
+    Slabs before and after the grown box in z, then (inside its z-band) before and after it
+    in y, then (inside both bands) before and after it in x; empty pieces are left out.
+    """
+    grown = [(max(0, a - g), min(n, b + g)) for (a, b), n, g in zip(box, shape, gaps, strict=True)]
+    out = []
+    for axis in range(3):
+        for lo, hi in ((0, grown[axis][0]), (grown[axis][1], int(shape[axis]))):
+            if hi <= lo:
+                continue
+            piece = [grown[a] if a < axis else (0, int(shape[a])) for a in range(3)]
+            piece[axis] = (lo, hi)
+            out.append(tuple(piece))
+    return out
+
+
 def _fits(extent: int, pad: int, patch: int) -> bool:
     return extent + 2 * pad >= patch
 
@@ -226,6 +269,19 @@ def split_regions(volumes: list[dict], d: dict[str, Any]) -> tuple[list[Region],
         if separate:
             _check_fits(whole, vol, pad, patch)
             train.append(whole)
+            continue
+        if is_box(d["val_region"]):
+            box = held_out_box(d["val_region"], vol["shape"], vol["image"])
+            gaps = vol["gap"] = [math.ceil(p / 2) for p in patch]
+            val.append(Region(i, *box))
+            pieces = [Region(i, *b) for b in box_complement(box, vol["shape"], gaps)]
+            kept = [r for r in pieces if all(map(_fits, r.shape, pad, patch))]
+            if not kept:
+                raise VolsegError(
+                    f"after holding out {box} of {vol['image']} for validation with gaps of "
+                    f"{gaps} voxels, no region is left that holds a patch of {list(patch)}."
+                )
+            train.extend(kept)
             continue
         z0, z1 = _held_out(d["val_region"], z, vol["image"])
         gap = vol["gap"] = math.ceil(patch[0] / 2)

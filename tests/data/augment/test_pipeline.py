@@ -38,7 +38,7 @@ def test_presets_and_switches():
     mixed = aug_cfg("some", flip={"enabled": False}, cutout={"enabled": True})
     assert build_augmentation(mixed, voxel_size=ANISO).names == ("rotate90", "intensity", "cutout")
     every = build_augmentation(aug_cfg("all"), voxel_size=ANISO)
-    assert len(every.names) == 9
+    assert len(every.names) == 10 and "subvoxel_shift" in every.names
     only = aug_cfg("none", elastic={"enabled": True})
     assert build_augmentation(only, voxel_size=ANISO).names == ("elastic",)
 

@@ -3,9 +3,9 @@
 ``aug(image, labels, mask, rng) -> (image, labels, mask)`` works on numpy ``(z, y, x)`` arrays:
 image float32, labels any unsigned integer dtype (kept), mask boolean (True = valid). Every
 randomness comes from ``rng``, so the same generator state gives the same result. Transforms run
-in :data:`volseg.config.AUGMENTATIONS` order (flip, rotate90, affine, elastic, intensity,
-misalignment, missing_section, motion_blur, cutout); which run follows ``preset`` unless a
-transform's ``enabled`` is true or false. ``voxel_size`` is the grid the patches are on
+in :data:`volseg.config.AUGMENTATIONS` order (flip, rotate90, affine, elastic, subvoxel_shift,
+intensity, misalignment, missing_section, motion_blur, cutout); which run follows ``preset``
+unless a transform's ``enabled`` is true or false. ``voxel_size`` is the grid the patches are on
 (``data.train_resolution`` when set): affine and elastic work in nanometres with it, and
 ``rotate90`` refuses a plane whose two voxel sizes differ.
 """
@@ -25,6 +25,7 @@ from volseg.data.augment.cutout import Cutout
 from volseg.data.augment.elastic import Elastic
 from volseg.data.augment.flip import Flip, Rotate90
 from volseg.data.augment.intensity import Intensity
+from volseg.data.augment.subvoxel import SubvoxelShift
 from volseg.errors import VolsegError
 
 Arrays = tuple[np.ndarray, np.ndarray, np.ndarray]
@@ -53,6 +54,8 @@ def _make(name: str, c: dict[str, Any], voxel_size: tuple[float, float, float]) 
         return Affine(c["prob"], c["rotate_range"], c["scale_range"], c["shear_range"], voxel_size)
     if name == "elastic":
         return Elastic(c["prob"], c["control_point_spacing_nm"], c["jitter_sigma_nm"], voxel_size)
+    if name == "subvoxel_shift":
+        return SubvoxelShift(c["prob"], tuple(c["max_shift"]))
     if name == "intensity":
         kwargs = {k: v for k, v in c.items() if k != "enabled"}
         return Intensity(**kwargs)
