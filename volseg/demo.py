@@ -11,6 +11,7 @@ decodes and scores the second half (never seen by training or by the sweep), and
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import time
 from dataclasses import dataclass
@@ -18,13 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from rich.console import Console
 
 from volseg.atomic import atomic_write_text
 from volseg.errors import VolsegError
 from volseg.resources import checkout_root, tutorial
 
-console = Console(soft_wrap=True)
+log = logging.getLogger(__name__)
 #: The Lucchi++ file the demo trains on, relative to a data folder (``--data DIR``).
 LUCCHI = Path("lucchi_pp_crops") / "train_crop.h5"
 
@@ -127,7 +127,7 @@ def sized_to_budget(plan: Plan, minutes: float) -> Any:
 
     step_s = measure_step_seconds(load(plan.config, plan.overrides))
     epochs = max(2, round(steps_in_budget(step_s, minutes) / plan.steps_per_epoch))
-    console.print(
+    log.info(
         f"   {1 / step_s:.1f} training steps/s here: {epochs} epochs of {plan.steps_per_epoch} "
         f"steps planned in {minutes:g} min (the clock decides: fewer if the steps slow down, "
         f"up to {HEADROOM * epochs} if they speed up)"
@@ -153,13 +153,13 @@ def run(
     out.mkdir(parents=True, exist_ok=True)
     timings: dict[str, float] = {}
     plan = plan_for(out, seed=seed, data=data)
-    console.print(f"1. data: {plan.name}; config {plan.config.name}")
+    log.info(f"1. data: {plan.name}; config {plan.config.name}")
     cfg = sized_to_budget(plan, minutes)
 
     t = time.perf_counter()
-    run_dir = fit(cfg, run_root=out / "runs", echo=console.print)
+    run_dir = fit(cfg, run_root=out / "runs", echo=log.info)
     timings["train"] = time.perf_counter() - t
-    console.print(f"2. trained for {timings['train'] / 60:.1f} min -> {run_dir}")
+    log.info(f"2. trained for {timings['train'] / 60:.1f} min -> {run_dir}")
 
     split = Split.from_json(run_dir / "split.json")
     region = split.val[0]
@@ -167,7 +167,7 @@ def run(
     image, gt, voxel_size = held_out(split, region)
     maps = predict_region(cfg, run_dir / "checkpoints" / "best.pt", image, voxel_size, out)
     timings["predict"] = time.perf_counter() - t
-    console.print(f"3. predicted the held-out z-range {region.z} -> {out / 'predictions.zarr'}")
+    log.info(f"3. predicted the held-out z-range {region.z} -> {out / 'predictions.zarr'}")
     return finish(out, plan, cfg, run_dir, maps, gt, image, voxel_size, timings)
 
 
@@ -227,7 +227,7 @@ def finish(out, plan, cfg, run_dir, maps, gt, image, voxel_size, timings) -> dic
     )  # fmt: skip
     timings["sweep"] = time.perf_counter() - t
     w = result.work
-    console.print(
+    log.info(
         f"4. swept {w['settings']} decoder settings on z < {half} of the held-out range in "
         f"{result.seconds:.1f} s ({w['skipped']} skipped as out of the maps' range), metric "
         f"{result.metric}: {result.metric_reason} -> {tuned}"
@@ -251,7 +251,7 @@ def finish(out, plan, cfg, run_dir, maps, gt, image, voxel_size, timings) -> dic
     atomic_write_text(out / "metrics.json", json.dumps(metrics, indent=2, default=float) + "\n")
     m50 = scores["matching"]["thresholds"]["0.5"]
     map50 = next(r for r in scores["map_foreground"]["per_threshold"] if r["threshold"] == 0.5)
-    console.print(
+    log.info(
         f"5. decoded and scored the last {ev_gt.shape[0]} held-out slices: instance F1@0.5 "
         f"{m50['f1']:.3f} ({m50['tp']} TP, {m50['fp']} FP, {m50['fn']} FN), segmentation "
         f"foreground IoU {scores['segmentation_foreground']['iou']:.4f} (map at 0.5: "
@@ -262,6 +262,6 @@ def finish(out, plan, cfg, run_dir, maps, gt, image, voxel_size, timings) -> dic
     for png in sorted((run_dir / "figures").glob("*curve*.png")):
         shutil.copyfile(png, out / png.name)
     report = write_report(out, metrics, result, run_dir)
-    console.print(f"report: {report}")
-    console.print(f"look at it: volseg view {out}")
+    log.info(f"report: {report}")
+    log.info(f"look at it: volseg view {out}")
     return metrics
