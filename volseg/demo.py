@@ -1,7 +1,8 @@
 """``volseg demo``: the whole job on embedded data, end to end, in minutes on a laptop CPU.
 
-Data: the Lucchi++ crop from ``../shared/data`` when it is there (``tutorials/lucchi-mito.yaml``),
-else synthetic vesicles made on the spot (``tutorials/hydra-lv.yaml``). The demo trains briefly,
+Data: the Lucchi++ crop from ``--data DIR`` or, in a checkout, from ``../shared/data`` when it
+is there (``tutorials/lucchi-mito.yaml``), else synthetic vesicles made on the spot
+(``tutorials/hydra-lv.yaml``). The demo trains briefly,
 predicts the held-out z-range, sweeps decoder thresholds on the first half of that range,
 decodes and scores the second half (never seen by training or by the sweep), and writes
 ``report.md`` with figures.
@@ -10,6 +11,7 @@ decodes and scores the second half (never seen by training or by the sweep), and
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import time
 from dataclasses import dataclass
@@ -17,13 +19,33 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from rich.console import Console
 
 from volseg.atomic import atomic_write_text
+from volseg.errors import VolsegError
+from volseg.resources import checkout_root, tutorial
 
-console = Console(soft_wrap=True)
-ROOT = Path(__file__).resolve().parents[1]
-LUCCHI = ROOT.parent / "shared" / "data" / "lucchi_pp_crops" / "train_crop.h5"
+log = logging.getLogger(__name__)
+#: The Lucchi++ file the demo trains on, relative to a data folder (``--data DIR``).
+LUCCHI = Path("lucchi_pp_crops") / "train_crop.h5"
+
+
+def default_data_dir() -> Path | None:
+    """``<checkout>/../shared/data`` when volseg runs from a checkout that has it, else None."""
+    root = checkout_root()
+    shared = None if root is None else root.parent / "shared" / "data"
+    return shared if shared is not None and (shared / LUCCHI).is_file() else None
+
+
+def lucchi_file(data: str | Path | None) -> Path | None:
+    """The Lucchi++ crop inside ``data`` (an error if ``data`` lacks it), or from the checkout's
+    shared data when ``data`` is None; None means the synthetic fallback."""
+    if data is None:
+        found = default_data_dir()
+        return None if found is None else found / LUCCHI
+    path = Path(data).expanduser().resolve() / LUCCHI
+    if not path.is_file():
+        raise VolsegError(f"--data {data} holds no {LUCCHI.as_posix()} (the Lucchi++ crop).")
+    return path
 
 
 @dataclass
@@ -38,14 +60,19 @@ class Plan:
     steps_per_epoch: int  # data.iter_num_per_epoch / batch size of the overrides
 
 
-def plan_for(out: Path, *, seed: int) -> Plan:
+def plan_for(out: Path, *, seed: int, data: str | Path | None = None) -> Plan:
     common = [f"system.seed={seed}", "monitor.early_stopping.enabled=false"]
-    if LUCCHI.exists():
+    lucchi = lucchi_file(data)
+    if lucchi is not None:
+        keys = {"data.train_image": "raw", "data.train_label": "instances",
+                "test.data.test_image": "raw", "test.data.test_label": "instances"}  # fmt: skip
+        files = [f"{key}={lucchi}:{name}" for key, name in keys.items()]
         return Plan(
             "Lucchi++ mitochondria (FIB-SEM, 5 nm)",
-            ROOT / "tutorials" / "lucchi-mito.yaml",
+            tutorial("lucchi-mito"),
             [
                 *common,
+                *files,
                 "optimization.scheduler.warmup_epochs=1",
                 "monitor.full_val_every_n_epochs=0",
                 "monitor.checkpoint.monitor=val_loss",
@@ -69,7 +96,7 @@ def plan_for(out: Path, *, seed: int) -> Plan:
     write_volume(data, gt, voxel_size=(30, 8, 8), kind="labels", key="labels/vesicles")
     return Plan(
         "synthetic vesicles (30x8x8 nm)",
-        ROOT / "tutorials" / "hydra-lv.yaml",
+        tutorial("hydra-lv"),
         [*common, f"data.train_image={data}", f"data.train_label={data}/labels/vesicles",
          "model.filters=[8,16,32,64]", "model.input_size=[16,64,64]",
          "monitor.full_val_every_n_epochs=0",
@@ -100,7 +127,7 @@ def sized_to_budget(plan: Plan, minutes: float) -> Any:
 
     step_s = measure_step_seconds(load(plan.config, plan.overrides))
     epochs = max(2, round(steps_in_budget(step_s, minutes) / plan.steps_per_epoch))
-    console.print(
+    log.info(
         f"   {1 / step_s:.1f} training steps/s here: {epochs} epochs of {plan.steps_per_epoch} "
         f"steps planned in {minutes:g} min (the clock decides: fewer if the steps slow down, "
         f"up to {HEADROOM * epochs} if they speed up)"
@@ -110,22 +137,29 @@ def sized_to_budget(plan: Plan, minutes: float) -> Any:
     return load(plan.config, [*plan.overrides, *budget])
 
 
-def run(out: str | Path, *, minutes: float = 5.0, seed: int = 0) -> dict[str, Any]:
-    """Run the demo into ``out`` (training limited to ``minutes``); returns the metrics."""
+def run(
+    out: str | Path, *, minutes: float = 5.0, seed: int = 0, data: str | Path | None = None
+) -> dict[str, Any]:
+    """Run the demo into ``out`` (training limited to ``minutes``); returns the metrics.
+
+    ``data``: a folder holding ``lucchi_pp_crops/train_crop.h5``; None uses the checkout's
+    ``../shared/data`` when it is there, else synthetic vesicles."""
     from volseg.data.split import Split
     from volseg.train import fit
 
+    if data is not None:
+        lucchi_file(data)  # a folder without the crop fails before anything is written
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     timings: dict[str, float] = {}
-    plan = plan_for(out, seed=seed)
-    console.print(f"1. data: {plan.name}; config {plan.config.name}")
+    plan = plan_for(out, seed=seed, data=data)
+    log.info(f"1. data: {plan.name}; config {plan.config.name}")
     cfg = sized_to_budget(plan, minutes)
 
     t = time.perf_counter()
-    run_dir = fit(cfg, run_root=out / "runs", echo=console.print)
+    run_dir = fit(cfg, run_root=out / "runs", echo=log.info)
     timings["train"] = time.perf_counter() - t
-    console.print(f"2. trained for {timings['train'] / 60:.1f} min -> {run_dir}")
+    log.info(f"2. trained for {timings['train'] / 60:.1f} min -> {run_dir}")
 
     split = Split.from_json(run_dir / "split.json")
     region = split.val[0]
@@ -133,7 +167,7 @@ def run(out: str | Path, *, minutes: float = 5.0, seed: int = 0) -> dict[str, An
     image, gt, voxel_size = held_out(split, region)
     maps = predict_region(cfg, run_dir / "checkpoints" / "best.pt", image, voxel_size, out)
     timings["predict"] = time.perf_counter() - t
-    console.print(f"3. predicted the held-out z-range {region.z} -> {out / 'predictions.zarr'}")
+    log.info(f"3. predicted the held-out z-range {region.z} -> {out / 'predictions.zarr'}")
     return finish(out, plan, cfg, run_dir, maps, gt, image, voxel_size, timings)
 
 
@@ -193,7 +227,7 @@ def finish(out, plan, cfg, run_dir, maps, gt, image, voxel_size, timings) -> dic
     )  # fmt: skip
     timings["sweep"] = time.perf_counter() - t
     w = result.work
-    console.print(
+    log.info(
         f"4. swept {w['settings']} decoder settings on z < {half} of the held-out range in "
         f"{result.seconds:.1f} s ({w['skipped']} skipped as out of the maps' range), metric "
         f"{result.metric}: {result.metric_reason} -> {tuned}"
@@ -217,7 +251,7 @@ def finish(out, plan, cfg, run_dir, maps, gt, image, voxel_size, timings) -> dic
     atomic_write_text(out / "metrics.json", json.dumps(metrics, indent=2, default=float) + "\n")
     m50 = scores["matching"]["thresholds"]["0.5"]
     map50 = next(r for r in scores["map_foreground"]["per_threshold"] if r["threshold"] == 0.5)
-    console.print(
+    log.info(
         f"5. decoded and scored the last {ev_gt.shape[0]} held-out slices: instance F1@0.5 "
         f"{m50['f1']:.3f} ({m50['tp']} TP, {m50['fp']} FP, {m50['fn']} FN), segmentation "
         f"foreground IoU {scores['segmentation_foreground']['iou']:.4f} (map at 0.5: "
@@ -228,6 +262,6 @@ def finish(out, plan, cfg, run_dir, maps, gt, image, voxel_size, timings) -> dic
     for png in sorted((run_dir / "figures").glob("*curve*.png")):
         shutil.copyfile(png, out / png.name)
     report = write_report(out, metrics, result, run_dir)
-    console.print(f"report: {report}")
-    console.print(f"look at it: volseg view {out}")
+    log.info(f"report: {report}")
+    log.info(f"look at it: volseg view {out}")
     return metrics

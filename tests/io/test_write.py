@@ -60,7 +60,7 @@ def test_labels_group_with_uint64_pyramid(tmp_path):
     assert vol.dtype == np.uint64 and vol.path == f"{store}:labels/cells"
     np.testing.assert_array_equal(vol.numpy(), labels)
     meta = _meta(store / "labels" / "cells")["ome"]
-    assert meta["image-label"] == {"source": {"image": "../../"}}
+    assert meta["image-label"]["source"] == {"image": "../../"}
     assert meta["multiscales"][0]["type"] == "mode"
     assert _meta(store / "labels")["ome"]["labels"] == ["cells"]
     low = open_volume(store / "labels" / "cells", level=1)

@@ -11,7 +11,11 @@ config_app = typer.Typer(
     no_args_is_help=True,
 )
 
-_FILE = typer.Argument(..., help="YAML config file.", show_default=False)
+_FILE = typer.Argument(
+    ...,
+    help="YAML config file, or the name of a shipped tutorial (e.g. lucchi-mito).",
+    show_default=False,
+)
 _OVERRIDES = typer.Argument(
     None, help="Overrides as dotted.key=value, e.g. model.filters=[8,16].", show_default=False
 )
@@ -21,8 +25,9 @@ _OVERRIDES = typer.Argument(
 def show(file: Path = _FILE, overrides: list[str] | None = _OVERRIDES) -> None:
     """Print the resolved config as YAML (bases merged, defaults filled, paths absolute)."""
     from volseg.config import load, to_yaml
+    from volseg.resources import config_file
 
-    cfg = load(file, overrides or [])
+    cfg = load(config_file(file), overrides or [])
     typer.echo(to_yaml(cfg), nl=False)
 
 
@@ -30,8 +35,10 @@ def show(file: Path = _FILE, overrides: list[str] | None = _OVERRIDES) -> None:
 def check(file: Path = _FILE, overrides: list[str] | None = _OVERRIDES) -> None:
     """Check a config; print one line if it is valid, else the problem (exit code 2)."""
     from volseg.config import count_keys, load
+    from volseg.resources import config_file
     from volseg.train.setup import check_without_data
 
+    file = config_file(file)
     cfg = load(file, overrides or [])
     check_without_data(cfg)
     typer.echo(f"ok: {file} is valid ({count_keys(cfg)} keys)")

@@ -328,14 +328,14 @@ def _decode_job(job: Job, spec: Any, *, min_size: int, resumed: bool, max_rounds
     if spec is not None:
         from volseg.infer.seeded_decode import seeded_rounds
 
-        log.info("decoding %d blocks from global seeds (%s)", len(grid), "resumed" * resumed)
+        log.debug("decoding %d blocks from global seeds (%s)", len(grid), "resumed" * resumed)
         result = seeded_rounds(job, spec, max_rounds=max_rounds, client=client)
         _finish(job, _plain(result))
         return
     seconds: dict[str, float] = {}
     start = time.perf_counter()
     ran = job.run(decode_block, stage="blocks", client=client)
-    log.info("decoded %d of %d blocks, %d reused", ran.computed, len(grid), ran.reused)
+    log.debug("decoded %d of %d blocks, %d reused", ran.computed, len(grid), ran.reused)
     done = job.finished()
     seconds["decode"] = time.perf_counter() - start
     start = time.perf_counter()
@@ -349,5 +349,5 @@ def _decode_job(job: Job, spec: Any, *, min_size: int, resumed: bool, max_rounds
         "blocks_computed": ran.computed, "blocks_reused": ran.reused, "seconds": seconds,
     }  # fmt: skip
     _finish(job, _plain(result))
-    log.info("stitched %d block segments into %d instances", counts["block_segments"],
+    log.debug("stitched %d block segments into %d instances", counts["block_segments"],
              counts["instances"])  # fmt: skip

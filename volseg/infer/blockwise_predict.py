@@ -196,6 +196,7 @@ def run_blockwise(
     counts = run_blocks(
         range(len(grid)), predict_block, done_records(out),
         args=(shared, out, grid.block_shape), client=client, resources=resources,
+        label="predict: blocks",
     )  # fmt: skip
     _record_result(out, {
         "blocks": len(grid), "blocks_computed": counts.computed, "blocks_reused": counts.reused,

@@ -94,7 +94,8 @@ class Job:
         records = self.records(stage)
         records.create((len(self.grid),))
         ids = range(len(self.grid))
-        return run_blocks(ids, task, records, args=(self, *args), client=client)
+        label = f"decode: {stage.replace('_', ' ')}"
+        return run_blocks(ids, task, records, args=(self, *args), client=client, label=label)
 
 
 @functools.lru_cache(maxsize=4)
@@ -189,4 +190,4 @@ def run_tasks(fn: Callable[..., Any], calls: Sequence[tuple], client: Any = None
     or on threads; results in call order (:func:`volseg.infer.run_blocks.settled_map`)."""
     from volseg.infer.run_blocks import settled_map
 
-    return settled_map(fn, calls, client)
+    return settled_map(fn, calls, client, label=f"decode: {fn.__name__.replace('_', ' ')}")

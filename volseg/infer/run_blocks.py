@@ -97,6 +97,7 @@ def run_blocks(
     args: tuple[Any, ...] = (),
     client: Any = None,
     resources: dict[str, int] | None = None,
+    label: str = "blocks",
 ) -> BlockCounts:
     """Run ``task(*args, block_id)`` for every id in ``ids`` without a record, recording each.
 
@@ -107,13 +108,15 @@ def run_blocks(
         args: leading arguments (Dask futures among them are resolved on the workers).
         client: a ``distributed.Client``; None runs on threads in this process.
         resources: Dask resources each task asks for (e.g. ``{"GPU": 1}``).
+        label: what the progress bar calls the blocks (blocks with a record count as done).
 
     Raises:
         VolsegError: a block has no record after its task ran (task errors propagate).
     """
     done = records.done()
     todo = [int(i) for i in ids if int(i) not in done]
-    settled_map(_run_one, [(task, records, i, *args) for i in todo], client, resources=resources)
+    calls = [(task, records, i, *args) for i in todo]
+    settled_map(_run_one, calls, client, resources=resources, label=label, total=len(ids))
     done = records.done()
     missing = [i for i in ids if int(i) not in done]
     if missing:
@@ -129,18 +132,36 @@ def settled_map(
     client: Any = None,
     *,
     resources: dict[str, int] | None = None,
+    label: str | None = None,
+    total: int | None = None,
 ) -> list[Any]:
     """``[fn(*args) for args in calls]`` as parallel tasks (on ``client``, else on threads),
     results in call order.
 
+    A progress bar named ``label`` (default: the function's name) advances as each task
+    finishes; ``total`` (default: the number of calls) counts tasks done before as finished.
+
     When a task fails, the tasks not yet started are cancelled and the running ones are
     waited for before the error is raised, so nothing is still writing when the caller
     cleans up (e.g. removes an output that bad input made useless)."""
+    from volseg.progress import track
+
     if not calls:
         return []
-    if client is None:
-        return _on_threads(fn, calls)
+    total = len(calls) if total is None else total
+    with track(label or fn.__name__.replace("_", " "), total) as bar:
+        bar.advance(total - len(calls))
+        if client is None:
+            return _on_threads(fn, calls, bar)
+        return _on_client(fn, calls, client, resources, bar)
+
+
+def _on_client(fn: Callable[..., Any], calls: Sequence[tuple[Any, ...]], client: Any,
+               resources: dict[str, int] | None, bar: Any) -> list[Any]:  # fmt: skip
     futures = [client.submit(fn, *args, pure=False, resources=resources) for args in calls]
+    for future in futures:
+        if hasattr(future, "add_done_callback"):  # a distributed Future (tests pass stand-ins)
+            future.add_done_callback(lambda _: bar.advance())
     try:
         return client.gather(futures)
     except Exception:
@@ -153,12 +174,14 @@ def settled_map(
         raise
 
 
-def _on_threads(fn: Callable[..., Any], calls: Sequence[tuple[Any, ...]]) -> list[Any]:
+def _on_threads(fn: Callable[..., Any], calls: Sequence[tuple[Any, ...]], bar: Any) -> list[Any]:
     import os
     from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 
     with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 1)) as pool:
         futures = [pool.submit(fn, *args) for args in calls]
+        for future in futures:
+            future.add_done_callback(lambda f: f.cancelled() or bar.advance())
         done, pending = wait(futures, return_when=FIRST_EXCEPTION)
         for future in pending:
             future.cancel()

@@ -35,6 +35,7 @@ from volseg.infer.windows import (
     weight_tensor,
     within,
 )
+from volseg.progress import track
 
 __all__ = ["SlidingSettings", "predict_array", "predict_streamed"]
 
@@ -102,6 +103,7 @@ def predict_streamed(
             cover = grid.cover(ranges)
             if not needed(block, cover):
                 skipped += 1
+                bar.advance(len(grid.windows(ranges)))
                 continue
             image = torch.from_numpy(pad_crop(read, grid, cover, settings.padding_mode))
             starts = grid.windows(ranges)
@@ -111,8 +113,10 @@ def predict_streamed(
                 yield block, st, image[(slice(None), *shift(st, window, origin))]
 
     known = tail_predictions(model, read, grid, settings)
-    with store:
+    total = sum(len(grid.windows(blocks.ranges(b))) for b in blocks)
+    with store, track("predict: windows", total) as bar:
         for block, start, pred in run_windows(model, items(), settings=settings, known=known):
+            bar.advance()
             acc, left = open_blocks[block]
             acc.add(start, pred)
             left[0] -= 1

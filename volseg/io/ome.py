@@ -153,8 +153,43 @@ def multiscale_attrs(
 
 
 def image_label_attrs() -> dict[str, Any]:
-    """The ``image-label`` entry of an OME-Zarr 0.5 label image (source two levels up)."""
-    return {"source": {"image": "../../"}}
+    """The ``image-label`` entry of an OME-Zarr 0.5 label image (source two levels up).
+
+    ``colors`` names only the background: label 0 fully transparent. Instance ids are
+    arbitrary and may number millions, so per-id colours are left to the viewer (the spec
+    makes the list optional; napari and other viewers colour ids with their own table)."""
+    return {"source": {"image": "../../"}, "colors": [{"label-value": 0, "rgba": [0, 0, 0, 0]}]}
+
+
+#: Display colour (RRGGBB) of a map channel by its name; other names take PALETTE in turn.
+CHANNEL_COLORS = {
+    "binary": "FF00FF",
+    "foreground": "FF00FF",
+    "boundary": "FFFF00",
+    "instance_boundary": "FFFF00",
+    "contour": "FFFF00",
+    "distance": "00FFFF",
+    "edt": "00FFFF",
+    "instance_edt": "00FFFF",
+    "semantic_edt": "00FFFF",
+}
+PALETTE = ("FF00FF", "FFFF00", "00FFFF", "FF8000", "00FF00", "0080FF", "FF0000", "FFFFFF")
+
+
+def omero_attrs(names: Sequence[str], windows: Sequence[tuple[float, float]]) -> dict[str, Any]:
+    """The ``omero`` entry of a maps group: one channel per map with its name as ``label``, a
+    colour, and the display ``window`` in stored values (so viewers label and scale the maps).
+    ``omero`` is transitional in OME-Zarr 0.5 but is what viewers read for channel names."""
+    channels = [
+        {
+            "label": str(name),
+            "color": CHANNEL_COLORS.get(str(name), PALETTE[i % len(PALETTE)]),
+            "window": {"min": float(lo), "max": float(hi), "start": float(lo), "end": float(hi)},
+            "active": True,
+        }
+        for i, (name, (lo, hi)) in enumerate(zip(names, windows, strict=True))
+    ]
+    return {"channels": channels, "rdefs": {"model": "color"}}
 
 
 def labels_list_attrs(names: Sequence[str]) -> dict[str, Any]:

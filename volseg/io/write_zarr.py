@@ -63,6 +63,7 @@ def _node_attrs(
     offsets: list[Triple],
     attrs: dict[str, Any],
     complete: bool,
+    n_channels: int = 0,
 ) -> dict[str, Any]:
     method = "mean" if kind in ("image", "maps") else "mode"
     meta = ome.multiscale_attrs(
@@ -70,8 +71,23 @@ def _node_attrs(
     )
     if label_image:
         meta["image-label"] = ome.image_label_attrs()
+    if kind == "maps" and n_channels:
+        meta["omero"] = _omero(attrs, n_channels)
     volseg = {**attrs, "kind": kind, "complete": complete}
     return {"ome": meta, "volseg": volseg}
+
+
+def _omero(attrs: dict[str, Any], n_channels: int) -> dict[str, Any]:
+    """``omero`` channel metadata of a maps node from its channel names (``c0``... when the
+    writer named none) and their value ranges in stored units (0-255 when uint8)."""
+    from volseg.maps import ATTR, channel_range
+
+    names = list(attrs.get("channels") or (attrs.get(ATTR) or {}).get("channels") or [])
+    if len(names) != n_channels:
+        names = [f"c{i}" for i in range(n_channels)]
+    stored_uint8 = (attrs.get(ATTR) or {}).get("dtype") == "uint8"
+    windows = [(0.0, 255.0) if stored_uint8 else channel_range(n) for n in names]
+    return ome.omero_attrs(names, windows)
 
 
 def pyramid_geometry(
@@ -114,6 +130,7 @@ def build_node(
         offsets=offsets,
         attrs=attrs,
         complete=False,
+        n_channels=shape[0] if kind == "maps" else 0,
     )
     store = zarr.storage.LocalStore(tmp)
     groups = layout.groups_in_tmp

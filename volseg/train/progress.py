@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
-import sys
+import logging
 import time
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 
 class EpochProgress:
     """Progress of the running epoch; does nothing when ``enabled`` is False.
 
     Args:
-        enabled: draw the bar (default: when stderr is a terminal).
+        enabled: draw the bar (default: :func:`volseg.progress.enabled`, i.e. when stderr is
+            a terminal and ``volseg -q`` did not switch bars off).
         total_epochs: for the description.
     """
 
     def __init__(self, *, enabled: bool | None, total_epochs: int) -> None:
-        self.enabled = sys.stderr.isatty() if enabled is None else enabled
+        from volseg.progress import enabled as bars_enabled
+
+        self.enabled = bars_enabled() if enabled is None else enabled
         self.total_epochs = total_epochs
         self._progress: Any = None
         self._task: Any = None
@@ -69,8 +74,8 @@ class EpochProgress:
         )  # fmt: skip
 
     def note(self, text: str) -> None:
-        """Print a line above the bar (or on stderr without one)."""
+        """Print a line above the bar (or log it without one)."""
         if self._progress is not None:
             self._progress.console.print(text)
         elif self.enabled:
-            print(text, file=sys.stderr)
+            log.info(text)

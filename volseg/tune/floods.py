@@ -46,14 +46,19 @@ def decode_groups(
     params: Sequence[Mapping[str, Any]],
     *,
     workers: int = 1,
+    done: Callable[[], None] | None = None,
 ) -> tuple[dict[tuple, np.ndarray], dict[str, int]]:
-    """``{group_key: labels before the size filter}`` for every distinct group of ``params``."""
+    """``{group_key: labels before the size filter}`` for every distinct group of ``params``;
+    ``done()`` is called as each group's labels are ready (progress)."""
     groups = {group_key(p): p for p in params}
+    done = done or (lambda: None)
     if decoder == "contour_distance":
-        return _contour_distance(maps, groups, workers)
+        return _contour_distance(maps, groups, workers, done)
 
     def run(p: Mapping[str, Any]) -> np.ndarray:
-        return decode(maps, decoder, {**p, POST: 0})
+        labels = decode(maps, decoder, {**p, POST: 0})
+        done()
+        return labels
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         results = dict(zip(groups, pool.map(run, groups.values()), strict=True))
@@ -71,7 +76,10 @@ def _part(params: Mapping[str, Any], which: int) -> tuple:
 
 
 def _contour_distance(
-    maps: np.ndarray, groups: dict[tuple, Mapping[str, Any]], workers: int
+    maps: np.ndarray,
+    groups: dict[tuple, Mapping[str, Any]],
+    workers: int,
+    done: Callable[[], None],
 ) -> tuple[dict[tuple, np.ndarray], dict[str, int]]:
     """Seeds, foregrounds and heights computed once each; one flood per distinct combination."""
     from volseg.errors import VolsegError
@@ -122,7 +130,12 @@ def _contour_distance(
             return watershed(heights[height_key(p)], seeds[seed_key(p)], mask=fg,
                              connectivity=conn, parallel=bool(p["parallel"]))  # fmt: skip
 
-        results = dict(zip(groups, pool.map(flood, groups.items()), strict=True))
+        def flood_done(item: tuple[tuple, Mapping[str, Any]]) -> np.ndarray:
+            labels = flood(item)
+            done()
+            return labels
+
+        results = dict(zip(groups, pool.map(flood_done, groups.items()), strict=True))
     work = {"seed_sets": len(seed_jobs), "foregrounds": len(fg_jobs), "floods": len(groups)}
     return results, work
 

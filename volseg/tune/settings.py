@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
-import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +27,7 @@ from volseg.atomic import atomic_write_text
 from volseg.errors import VolsegError
 from volseg.io.guard import place
 
+log = logging.getLogger(__name__)
 THRESHOLDS_NAME = "thresholds.json"
 PAIR_OPTIONS = ("binary_threshold", "contour_threshold", "distance_threshold")
 
@@ -184,9 +185,10 @@ def resolve(
         checkpoint: the checkpoint that made (or will make) the maps.
         n_channels: channel count of the maps (or of the model's output).
         what: how the sentence names the maps or the model.
-        warn: where the notice about settings tuned on other maps goes (default stderr).
+        warn: where the notice about settings tuned on other maps goes (default: this
+            module's logger, at WARNING).
     """
-    warn = warn or (lambda text: print(text, file=sys.stderr))
+    warn = warn or log.warning
     if thresholds is not None and not use_thresholds:
         raise VolsegError("--thresholds names a file but --no-thresholds ignores it; give one.")
     chosen: DecoderSettings | None = None

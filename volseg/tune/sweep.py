@@ -29,6 +29,7 @@ from volseg.metrics.objectives import (
     default_objective,
     rank_key,
 )
+from volseg.progress import track
 from volseg.tune.floods import POST, decode_groups, group_key
 from volseg.tune.ranges import channel_ranges, out_of_range, threshold_uses
 from volseg.tune.space import apply_setting, decoder_defaults, expand, normalise_space
@@ -159,18 +160,25 @@ def sweep(
             f"range (e.g. {first}); choose values inside it."
         )
     workers = workers or os.cpu_count() or 1
-    flooded, work = decode_groups(maps, decoder, [params[i] for i in live], workers=workers)
-
-    def score(key: tuple[tuple, int]) -> dict[str, Any]:
-        group, size = key
-        table = contingency(remove_small(flooded[group], min_size=size), gt, mask=mask)
-        return {**all_scores(table, min_size=min_size), "degenerate": is_degenerate(table)}
+    live_params = [params[i] for i in live]
+    n_groups = len({group_key(p) for p in live_params})
+    with track("sweep: decodes", n_groups) as bar:
+        flooded, work = decode_groups(maps, decoder, live_params, workers=workers, done=bar.advance)
 
     rows: list[dict[str, Any]] = [{**s} for s in settings]
     keys = {i: (group_key(params[i]), int(params[i].get(POST, 0))) for i in live}
     todo = list(dict.fromkeys(keys.values()))  # each (decode, size filter) scored once
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        scores = dict(zip(todo, pool.map(score, todo), strict=True))
+    with track("sweep: scores", len(todo)) as bar:
+
+        def score(key: tuple[tuple, int]) -> dict[str, Any]:
+            group, size = key
+            table = contingency(remove_small(flooded[group], min_size=size), gt, mask=mask)
+            row = {**all_scores(table, min_size=min_size), "degenerate": is_degenerate(table)}
+            bar.advance()
+            return row
+
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            scores = dict(zip(todo, pool.map(score, todo), strict=True))
     for i in live:
         rows[i].update(scores[keys[i]], skipped="")
     for i, why in skipped.items():
