@@ -53,7 +53,7 @@ def test_demo_data_folder_without_the_crop_is_one_sentence(tmp_path, capsys):
         main(["demo", str(tmp_path / "out"), "--data", str(tmp_path)])
     assert exc.value.code == 2
     err = capsys.readouterr().err
-    assert "holds no lucchi_pp_crops/train_crop.h5" in err and err.count("\n") == 1
+    assert "holds neither lucchi_pp_train_10nm/volume.h5" in err and err.count("\n") == 1
     assert not (tmp_path / "out").exists()
 
 
@@ -66,6 +66,14 @@ def test_demo_data_folder_feeds_the_lucchi_tutorial(tmp_path):
     assert plan.config == resources.tutorial("lucchi-mito")
     assert f"data.train_image={crop}:raw" in plan.overrides
     assert f"test.data.test_label={crop}:instances" in plan.overrides
+    assert "data.voxel_size=[5,5,5]" in plan.overrides  # the crop records none
+    whole = tmp_path / "lucchi_pp_train_10nm" / "volume.h5"
+    whole.parent.mkdir()
+    whole.write_bytes(b"")
+    assert lucchi_file(tmp_path) == whole  # the whole volume wins
+    plan = plan_for(tmp_path / "out", seed=0, data=tmp_path)
+    assert f"data.train_image={whole}:raw" in plan.overrides
+    assert not any(o.startswith("data.voxel_size") for o in plan.overrides)
 
 
 def test_package_metadata():

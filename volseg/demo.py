@@ -1,9 +1,9 @@
 """``volseg demo``: the whole job on embedded data, end to end, in minutes on a laptop CPU.
 
-Data: the Lucchi++ crop from ``--data DIR`` or, in a checkout, from ``../shared/data`` when it
-is there (``tutorials/lucchi-mito.yaml``), else synthetic vesicles made on the spot
-(``tutorials/hydra-lv.yaml``). The demo trains briefly,
-predicts the held-out z-range, sweeps decoder thresholds on the first half of that range,
+Data: the whole Lucchi++ training volume at 10 nm (or the 5 nm crop) from ``--data DIR`` or,
+in a checkout, from ``../shared/data`` when it is there (``tutorials/lucchi-mito.yaml``), else
+synthetic vesicles made on the spot (``tutorials/hydra-lv.yaml``). The demo trains briefly,
+predicts the held-out region, sweeps decoder thresholds on the first half (in z) of that region,
 decodes and scores the second half (never seen by training or by the sweep), and writes
 ``report.md`` with figures.
 """
@@ -25,26 +25,42 @@ from volseg.errors import VolsegError
 from volseg.resources import checkout_root, tutorial
 
 log = logging.getLogger(__name__)
-#: The Lucchi++ file the demo trains on, relative to a data folder (``--data DIR``).
-LUCCHI = Path("lucchi_pp_crops") / "train_crop.h5"
+#: The Lucchi++ files the demo trains on, relative to a data folder (``--data DIR``): the whole
+#: training volume at 10 nm (the tutorial's data), else the 5 nm crop with its own overrides.
+LUCCHI = Path("lucchi_pp_train_10nm") / "volume.h5"
+LUCCHI_CROP = Path("lucchi_pp_crops") / "train_crop.h5"
+#: What the 5 nm crop needs beside its paths: its voxel size (not in the file), a held-out
+#: z-range of its own, and the minimum instance size on its grid (1000 voxels at 5 nm).
+CROP_OVERRIDES = (
+    "data.voxel_size=[5,5,5]",
+    "data.val_region=[132,165]",
+    "test.evaluation.min_instance_size=1000",
+)
+
+
+def _found(folder: Path) -> Path | None:
+    return next((folder / f for f in (LUCCHI, LUCCHI_CROP) if (folder / f).is_file()), None)
 
 
 def default_data_dir() -> Path | None:
     """``<checkout>/../shared/data`` when volseg runs from a checkout that has it, else None."""
     root = checkout_root()
     shared = None if root is None else root.parent / "shared" / "data"
-    return shared if shared is not None and (shared / LUCCHI).is_file() else None
+    return shared if shared is not None and _found(shared) is not None else None
 
 
 def lucchi_file(data: str | Path | None) -> Path | None:
-    """The Lucchi++ crop inside ``data`` (an error if ``data`` lacks it), or from the checkout's
-    shared data when ``data`` is None; None means the synthetic fallback."""
+    """The Lucchi++ volume inside ``data`` (an error if ``data`` has neither file), or from the
+    checkout's shared data when ``data`` is None; None means the synthetic fallback."""
     if data is None:
         found = default_data_dir()
-        return None if found is None else found / LUCCHI
-    path = Path(data).expanduser().resolve() / LUCCHI
-    if not path.is_file():
-        raise VolsegError(f"--data {data} holds no {LUCCHI.as_posix()} (the Lucchi++ crop).")
+        return None if found is None else _found(found)
+    path = _found(Path(data).expanduser().resolve())
+    if path is None:
+        raise VolsegError(
+            f"--data {data} holds neither {LUCCHI.as_posix()} (the whole Lucchi++ training "
+            f"volume) nor {LUCCHI_CROP.as_posix()} (the crop)."
+        )
     return path
 
 
@@ -67,8 +83,12 @@ def plan_for(out: Path, *, seed: int, data: str | Path | None = None) -> Plan:
         keys = {"data.train_image": "raw", "data.train_label": "instances",
                 "test.data.test_image": "raw", "test.data.test_label": "instances"}  # fmt: skip
         files = [f"{key}={lucchi}:{name}" for key, name in keys.items()]
+        crop = lucchi.name == LUCCHI_CROP.name
+        if crop:
+            files += CROP_OVERRIDES
         return Plan(
-            "Lucchi++ mitochondria (FIB-SEM, 5 nm)",
+            "Lucchi++ mitochondria (FIB-SEM, 5 nm crop)" if crop else
+            "Lucchi++ mitochondria (FIB-SEM, whole training volume at 10 nm)",
             tutorial("lucchi-mito"),
             [
                 *common,
@@ -83,7 +103,7 @@ def plan_for(out: Path, *, seed: int, data: str | Path | None = None) -> Plan:
             {
                 "binary_threshold.seed": [0.5, 0.7, 0.9],
                 "binary_threshold.fg": [0.3, 0.4, 0.5],
-                "min_instance_size": [0, 1000, 4000],
+                "min_instance_size": [0, 1000, 4000] if crop else [0, 125, 500],
             },  # fmt: skip
             steps_per_epoch=256 // 8,
         )
@@ -167,7 +187,8 @@ def run(
     image, gt, voxel_size = held_out(split, region)
     maps = predict_region(cfg, run_dir / "checkpoints" / "best.pt", image, voxel_size, out)
     timings["predict"] = time.perf_counter() - t
-    log.info(f"3. predicted the held-out z-range {region.z} -> {out / 'predictions.zarr'}")
+    box = " x ".join(f"{a}:{b}" for a, b in (region.z, region.y, region.x))
+    log.info(f"3. predicted the held-out region (z x y x x) {box} -> {out / 'predictions.zarr'}")
     return finish(out, plan, cfg, run_dir, maps, gt, image, voxel_size, timings)
 
 
@@ -241,7 +262,7 @@ def finish(out, plan, cfg, run_dir, maps, gt, image, voxel_size, timings) -> dic
     scores = evaluate_arrays(ev_seg, ev_gt, fg_map=ev_maps[0], min_size=min_size, thresholds=ious)
     metrics: dict[str, Any] = {
         "data": plan.name,
-        "evaluated_on": f"second half of the held-out z-range ({ev_gt.shape[0]} slices)",
+        "evaluated_on": f"second half (in z) of the held-out region ({ev_gt.shape[0]} slices)",
         **scores,
         "sweep": {"metric": result.metric, "reason": result.metric_reason,
                   "settings": w["settings"], "skipped": w["skipped"], "thresholds": str(tuned)},
