@@ -246,8 +246,11 @@ def result_layers(result: Segmented, image_layer: Any, gt: Any = None) -> list[A
         data, meta, kind = item_layer(dataclasses.replace(seg, role="errors", levels=(errors,)))
         meta.update(colormap=dict(COLORS), opacity=0.8)
         out.append((data, meta, kind))
+    units = tuple(str(u) for u in getattr(image_layer, "units", ())[-3:])
     for _, meta, _ in out:
         meta["metadata"]["volseg"].update(model=result.model, decoder=result.decoder)
+        if len(units) == 3:  # the image's units (napari renders without units when they differ)
+            meta["units"] = units
     return out
 
 
