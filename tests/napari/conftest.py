@@ -9,6 +9,11 @@ import pytest
 from tests.decode.oracle import ball_labels, oracle_maps
 from volseg.io import write_volume
 from volseg.maps import quantize
+from volseg.napari import prefer_supported_qt
+
+# Before anything imports qtpy (which then records its choice in QT_API for child processes
+# too): the napari tests run on the binding `volseg view` uses.
+prefer_supported_qt()
 
 VOXEL_SIZE = (30.0, 8.0, 8.0)
 OFFSET = (60.0, 16.0, 8.0)
