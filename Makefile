@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e ".[napari,dev]"
+	$(PY) -m pip install -q -e ".[gui,dev]"
 	@touch $(STAMP)
 
 install: $(STAMP)

@@ -13,7 +13,7 @@ def test_demo_runs_end_to_end(tmp_path):
     metrics = run(tmp_path / "demo", minutes=0.05)
     out = tmp_path / "demo"
     for name in ("report.md", "metrics.json", "sweep.csv", "sweep_heatmap.png",
-                 "slices.png", "labels.zarr", "predictions.zarr"):  # fmt: skip
+                 "slices.png", "labels.zarr", "predictions.zarr", "image.zarr"):  # fmt: skip
         assert (out / name).exists(), name
     saved = json.loads((out / "metrics.json").read_text())
     # one thresholds.json, in the run's checkpoint folder, recording everything the decode needs
@@ -30,6 +30,12 @@ def test_demo_runs_end_to_end(tmp_path):
     report = (out / "report.md").read_text()
     assert "volseg view" in report and "segmentation foreground IoU" in report
     assert "AP (MitoEM)" in report and "map threshold" in report
+    # `volseg view OUT` shows the image, the maps, the ground truth and the errors of the seg
+    from volseg.napari.discover import discover
+    from volseg.napari.layers import build_layers
+
+    names = [meta["name"] for _, meta, _ in build_layers(discover(out))]
+    assert names == ["raw", "pred/binary", "gt", "seg", "errors"]
 
 
 def test_demo_rejects_a_non_positive_budget(capsys):

@@ -87,8 +87,9 @@ def plan_for(out: Path, *, seed: int, data: str | Path | None = None) -> Plan:
         if crop:
             files += CROP_OVERRIDES
         return Plan(
-            "Lucchi++ mitochondria (FIB-SEM, 5 nm crop)" if crop else
-            "Lucchi++ mitochondria (FIB-SEM, whole training volume at 10 nm)",
+            "Lucchi++ mitochondria (FIB-SEM, 5 nm crop)"
+            if crop
+            else "Lucchi++ mitochondria (FIB-SEM, whole training volume at 10 nm)",
             tutorial("lucchi-mito"),
             [
                 *common,
@@ -111,7 +112,7 @@ def plan_for(out: Path, *, seed: int, data: str | Path | None = None) -> Plan:
     from volseg.io import write_volume
 
     raw, gt, _ = vesicles(shape=(48, 192, 192), seed=seed)
-    data = out / "vesicles.zarr"
+    data = out / "data" / "vesicles.zarr"  # a subfolder: `volseg view out` shows the results
     write_volume(data, raw, voxel_size=(30, 8, 8), kind="image", overwrite=True)
     write_volume(data, gt, voxel_size=(30, 8, 8), kind="labels", key="labels/vesicles")
     return Plan(
@@ -185,6 +186,7 @@ def run(
     region = split.val[0]
     t = time.perf_counter()
     image, gt, voxel_size = held_out(split, region)
+    write_image_and_truth(out, image, gt, voxel_size)
     maps = predict_region(cfg, run_dir / "checkpoints" / "best.pt", image, voxel_size, out)
     timings["predict"] = time.perf_counter() - t
     box = " x ".join(f"{a}:{b}" for a, b in (region.z, region.y, region.x))
@@ -209,12 +211,37 @@ def held_out(split, region) -> tuple[np.ndarray, np.ndarray, tuple]:
     return raw, gt, image.voxel_size
 
 
+#: The demo's outputs that ``volseg view OUT`` opens (the maps come from ``volseg.infer.predict``).
+IMAGE_STORE, MAPS_STORE, LABELS_STORE = "image.zarr", "predictions.zarr", "labels.zarr"
+
+
+def write_image_and_truth(out: Path, image: np.ndarray, gt: np.ndarray, voxel_size) -> Path:
+    """``out/image.zarr``: the held-out image, with its ground-truth instances as the label
+    image ``gt``, on the grid of the maps and the segmentation, so that ``volseg view out``
+    shows the segmentation on the EM image and marks its errors."""
+    from volseg.io import write_volume
+
+    store = out / IMAGE_STORE
+    write_volume(store, image, voxel_size=voxel_size, kind="image", overwrite=True)
+    write_volume(store, gt, voxel_size=voxel_size, kind="labels", key="labels/gt", overwrite=True)
+    return store
+
+
+def write_segmentation(out: Path, seg: np.ndarray, voxel_size) -> Path:
+    """``out/labels.zarr``: the decoded instances."""
+    from volseg.io import write_volume
+
+    store = out / LABELS_STORE
+    write_volume(store, seg, voxel_size=voxel_size, kind="labels", overwrite=True)
+    return store
+
+
 def predict_region(cfg, checkpoint: Path, image: np.ndarray, voxel_size, out: Path) -> np.ndarray:
     from volseg.infer import predict
     from volseg.io import Volume
     from volseg.maps import dequantize
 
-    pred = predict(cfg, checkpoint, Volume(image, voxel_size=voxel_size), out / "predictions.zarr",
+    pred = predict(cfg, checkpoint, Volume(image, voxel_size=voxel_size), out / MAPS_STORE,
                    overwrite=True)  # fmt: skip
     return dequantize(np.asarray(pred.data[...]), pred.attrs)
 
@@ -222,7 +249,6 @@ def predict_region(cfg, checkpoint: Path, image: np.ndarray, voxel_size, out: Pa
 def finish(out, plan, cfg, run_dir, maps, gt, image, voxel_size, timings) -> dict[str, Any]:
     """Sweep on the first half of the held-out range, decode, score the second half, report."""
     from volseg.decode.registry import decode
-    from volseg.io import write_volume
     from volseg.metrics.evaluate import evaluate_arrays
     from volseg.report import overlay_figure, write_report
     from volseg.tune import heatmap, sweep, write_csv, write_thresholds
@@ -256,7 +282,7 @@ def finish(out, plan, cfg, run_dir, maps, gt, image, voxel_size, timings) -> dic
     t = time.perf_counter()
     params = dict(result.best_params)
     seg = decode(maps, result.decoder, params)
-    write_volume(out / "labels.zarr", seg, voxel_size=voxel_size, kind="labels", overwrite=True)
+    write_segmentation(out, seg, voxel_size)
     timings["decode"] = time.perf_counter() - t
     ev_seg, ev_gt, ev_maps = seg[half:], gt[half:], maps[:, half:]
     scores = evaluate_arrays(ev_seg, ev_gt, fg_map=ev_maps[0], min_size=min_size, thresholds=ious)

@@ -9,6 +9,11 @@ import pytest
 from tests.decode.oracle import ball_labels, oracle_maps
 from volseg.io import write_volume
 from volseg.maps import quantize
+from volseg.napari import prefer_supported_qt
+
+# Before anything imports qtpy (which then records its choice in QT_API for child processes
+# too): the napari tests run on the binding `volseg view` uses.
+prefer_supported_qt()
 
 VOXEL_SIZE = (30.0, 8.0, 8.0)
 OFFSET = (60.0, 16.0, 8.0)
@@ -67,3 +72,20 @@ def volseg_pm(monkeypatch):
     pm.register(npe2.PluginManifest.from_distribution("volseg"))
     monkeypatch.setattr(npe2.PluginManager, "instance", classmethod(lambda cls: pm))
     return pm
+
+
+def make_demo_folder(root, gt, maps):
+    """root/demo_out as ``volseg demo`` leaves it, with the demo's own writers: image.zarr
+    (the held-out image, ground truth nested as ``gt``), predictions.zarr (uint8 maps, as
+    ``volseg.infer.predict`` stores them), labels.zarr (a segmentation merging both balls)
+    and report.md."""
+    from volseg.demo import MAPS_STORE, write_image_and_truth, write_segmentation
+
+    out = root / "demo_out"
+    raw = (np.random.default_rng(0).random(gt.shape) * 100 + 50 * (gt > 0)).astype(np.uint8)
+    write_image_and_truth(out, raw, gt, VOXEL_SIZE)
+    q, attrs = quantize(maps, CHANNELS)
+    write_volume(out / MAPS_STORE, q, kind="maps", attrs=attrs, voxel_size=VOXEL_SIZE)
+    write_segmentation(out, (gt > 0).astype(np.uint32), VOXEL_SIZE)
+    (out / "report.md").write_text("# volseg demo\n")
+    return out

@@ -11,6 +11,7 @@ COMMANDS = {
     "volseg.sample_vesicles",
     "volseg.sample_lucchi",
     "volseg.redecode_widget",
+    "volseg.segment_widget",
 }
 
 

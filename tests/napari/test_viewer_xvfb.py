@@ -108,3 +108,40 @@ def test_view_command_opens_a_window_with_the_layers_and_widget(session):
         "raw", "pred/binary", "pred/boundary", "pred/edt", "gt", "seg", "errors",
     ]  # fmt: skip
     assert seen["docks"] == ["volseg re-decode"]
+
+
+def test_demo_folder_opens_with_the_image_under_the_segmentation(session):
+    from PIL import Image
+
+    results, _ = session
+    demo = results["demo_folder"]
+    assert "traceback" not in demo, demo.get("traceback")
+    assert demo["layers"] == [
+        ["raw", True], ["pred/binary", False], ["pred/boundary", False], ["pred/edt", False],
+        ["gt", False], ["seg", True], ["errors", True],
+    ]  # fmt: skip
+    shot = np.asarray(Image.open(demo["png"]))[..., :3].astype(int)
+    if os.environ.get("VOLSEG_SCREENSHOT_DIR"):
+        shutil.copy(demo["png"], os.environ["VOLSEG_SCREENSHOT_DIR"])
+    assert shot.mean() > 20 and shot.std() > 10, "the screenshot is (nearly) black"
+    # the EM image shows: many grey pixels (r = g = b) of many different brightnesses
+    grey = (np.ptp(shot, axis=-1) <= 2) & (shot.max(axis=-1) > 10)
+    assert grey.mean() > 0.2, f"only {grey.mean():.1%} grey image pixels"
+    assert len(np.unique(shot[grey][:, 0])) > 50
+    assert (np.ptp(shot, axis=-1) > 30).mean() > 0.01, "no coloured segmentation pixels"
+
+
+def test_segment_widget_runs_a_model_in_a_worker_and_adds_the_labels(session):
+    results, _ = session
+    w = results["segment_widget"]
+    assert "traceback" not in w, w.get("traceback")
+    assert w["is_widget"] and w["image"] == "em" and w["voxel_size"] == "10,5,5"
+    assert w["error"] is None and w["progress_shown"], w
+    assert w["layers"] == ["em", "pred/binary", "pred/boundary", "pred/edt", "seg"]
+    assert w["n_instances"] is not None and "instances" in w["status"]
+
+
+def test_napari_runs_on_pyqt6_without_the_pyqt5_deprecation_notice(session):
+    results, _ = session
+    assert results["demo_folder"]["qt_api"] == "PyQt6"
+    assert not [n for n in results["notifications"] if "PyQt5" in n]

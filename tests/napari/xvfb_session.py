@@ -99,6 +99,75 @@ def widget(out: Path) -> dict:
         viewer.close()
 
 
+def folder_screenshot(folder: Path, png: Path) -> dict:
+    """Open ``folder`` as ``volseg view`` does (default layer settings), save a screenshot;
+    returns the layers (name, visible) and the Qt binding in use."""
+    import napari
+    import qtpy
+    from PIL import Image
+
+    from volseg.napari.layers import add_layers
+    from volseg.napari.reader import read_paths
+
+    viewer = napari.Viewer(show=True, title="volseg view")
+    try:
+        add_layers(viewer, read_paths([folder]))
+        viewer.reset_view()
+        process_until(lambda: True)
+        shot = viewer.screenshot(canvas_only=True, flash=False)
+        Image.fromarray(shot).save(png)
+        return {
+            "png": str(png),
+            "layers": [[layer.name, bool(layer.visible)] for layer in viewer.layers],
+            "qt_api": qtpy.API_NAME,
+        }
+    finally:
+        viewer.close()
+
+
+def demo_folder(out: Path) -> dict:
+    """A demo-shaped folder (tiny arrays, the demo's writers) in a real window."""
+    from tests.decode.oracle import ball_labels, oracle_maps
+    from tests.napari.conftest import make_demo_folder
+
+    gt = ball_labels()
+    folder = make_demo_folder(out / "demo", gt, oracle_maps(gt))
+    return folder_screenshot(folder, out / "demo.png")
+
+
+def segment_widget(out: Path) -> dict:
+    """The Segment dock widget on an image layer, with a tiny random model's run directory."""
+    import napari
+
+    from tests.infer.predict_fixtures import tiny_image
+    from tests.napari.test_segment_model import make_model_run
+    from volseg.napari._segment_widget import SegmentWidget
+
+    run = make_model_run(out / "model")
+    viewer = napari.Viewer(show=True, title="volseg segment")
+    try:
+        viewer.add_image(tiny_image((8, 40, 48)), name="em", scale=(10, 5, 5))
+        _, w = viewer.window.add_plugin_dock_widget("volseg", "Segment")
+        result = {"is_widget": isinstance(w, SegmentWidget), "image": w.image.value.name}
+        w.run_dir.value = run
+        result["voxel_size"] = w.voxel_size.value
+        seen = []
+        w.start()
+        process_until(lambda: w.worker is not None)
+        w.worker.yielded.connect(lambda step: seen.append(w.progress.native.isVisibleTo(w.native)))
+        process_until(lambda: w.worker is None)
+        result.update(
+            error=w.last_error,
+            status=w.status.value,
+            progress_shown=any(seen),
+            layers=[layer.name for layer in viewer.layers],
+            n_instances=None if w.last is None else w.last.n_instances,
+        )
+        return result
+    finally:
+        viewer.close()
+
+
 def cli_view(out: Path) -> dict:
     """``volseg view RUN`` with a timer that records the window's layers and closes it."""
     import napari
@@ -126,15 +195,32 @@ def cli_view(out: Path) -> dict:
     return seen
 
 
+def notifications() -> list[str]:
+    """Every warning napari showed (e.g. its PyQt5 deprecation notice)."""
+    from napari.utils.notifications import notification_manager
+
+    return [str(n.message) for n in notification_manager.records]
+
+
 def main(out: Path) -> None:
+    from volseg.napari import prefer_supported_qt
+
+    prefer_supported_qt()  # as `volseg view` does, before qtpy is imported
     results = {}
-    for case in (screenshot, widget, cli_view):
+    for case in (screenshot, widget, cli_view, demo_folder, segment_widget):
         try:
             results[case.__name__] = case(out)
         except Exception:
             results[case.__name__] = {"traceback": traceback.format_exc()}
+    results["notifications"] = notifications()
     (out / "result.json").write_text(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]))
+    if len(sys.argv) == 4 and sys.argv[2] == "--folder":  # by hand: screenshot a real folder
+        from volseg.napari import prefer_supported_qt
+
+        prefer_supported_qt()
+        print(json.dumps(folder_screenshot(Path(sys.argv[3]), Path(sys.argv[1]) / "view.png")))
+    else:
+        main(Path(sys.argv[1]))

@@ -44,7 +44,9 @@ def view(
         50, help="Errors layer: overlaps of at most this many voxels are not merges or splits."
     ),
     errors: bool = typer.Option(True, help="Add the errors layer when seg and gt are present."),
-    widget: bool = typer.Option(True, help="Dock the re-decode widget when maps are loaded."),
+    widget: bool = typer.Option(
+        True, help="Dock the re-decode widget when maps are loaded, else the segment widget."
+    ),
     list_only: bool = typer.Option(
         False, "--list", help="Print the layers that would open, and exit (no window)."
     ),
@@ -58,22 +60,32 @@ def view(
         raise VolsegError(f"--min-overlap must be >= 0, got {min_overlap}.")
     from volseg.napari.reader import read_paths
 
-    layer_data = read_paths(paths, gt=gt, errors=errors, min_overlap=min_overlap)
+    layer_data, notes = read_paths(
+        paths, gt=gt, errors=errors, min_overlap=min_overlap, with_notes=True
+    )
+    for note in notes:
+        typer.echo(f"note: {note}", err=True)
     if list_only:
         typer.echo(format_layers(layer_data))
         return
+    from volseg.napari import prefer_supported_qt
+
+    prefer_supported_qt()
     import napari
 
     from volseg.napari.layers import PRED_ROLES, add_layers
 
     viewer = napari.Viewer(title="volseg view")
     add_layers(viewer, layer_data)
-    if widget and any(
-        meta["metadata"]["volseg"]["role"] in PRED_ROLES for _, meta, _ in layer_data
-    ):
+    roles = {meta["metadata"]["volseg"]["role"] for _, meta, _ in layer_data}
+    if widget and roles & set(PRED_ROLES):
         from volseg.napari._widget import RedecodeWidget
 
         viewer.window.add_dock_widget(RedecodeWidget(viewer), name="volseg re-decode")
+    elif widget and "raw" in roles and "seg" not in roles:  # an image alone: segment it
+        from volseg.napari._segment_widget import SegmentWidget
+
+        viewer.window.add_dock_widget(SegmentWidget(viewer), name="volseg segment")
     napari.run()
 
 

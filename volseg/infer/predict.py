@@ -108,6 +108,7 @@ def predict(
     block_shape: Sequence[int] | None = None,
     overwrite: bool = False,
     say: Callable[[str], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Volume:
     """Predict maps ``(c, z, y, x)`` of ``image`` into the zarr node ``out``.
 
@@ -122,6 +123,8 @@ def predict(
         overwrite: replace an existing output; without it an unfinished output of the same
             settings is resumed (its finished blocks are kept).
         say: gets one line with the blocks computed and reused (default: the log).
+        progress: in-process runs only: called with ``(windows run, windows to run)`` after
+            every sliding window (see :func:`volseg.infer.sliding.predict_streamed`).
 
     Returns:
         The finished maps, opened lazily (float32, or uint8 with the ``volseg_maps`` record).
@@ -135,6 +138,8 @@ def predict(
     from volseg.io.guard import refuse_overlap
 
     refuse_overlap(out, {"image": image, "checkpoint": checkpoint})
+    if progress is not None and client is not None:
+        raise VolsegError("progress reports need an in-process prediction (client=None).")
 
     cfg = _config(cfg)
     ckpt = load_checkpoint(checkpoint)
@@ -163,7 +168,9 @@ def predict(
     prepare_output(out, plan, chunks=chunks, offset=volume.offset, overwrite=overwrite)
     if client is None:
         try:
-            computed, reused = run_streamed(model.to(device), plan, volume, out, block_shape=blocks)
+            computed, reused = run_streamed(
+                model.to(device), plan, volume, out, block_shape=blocks, progress=progress
+            )
         except VolsegError:  # bad input found while reading: leave nothing half-written
             discard_output(out)
             raise
@@ -237,7 +244,13 @@ class BackgroundWriter:
 
 
 def run_streamed(
-    model: Any, plan: PredictionPlan, volume: Volume, out: Any, *, block_shape: Sequence[int]
+    model: Any,
+    plan: PredictionPlan,
+    volume: Volume,
+    out: Any,
+    *,
+    block_shape: Sequence[int],
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[int, int]:
     """Predict in this process, block by block, into the maps node ``out`` (made already).
 
@@ -263,6 +276,7 @@ def run_streamed(
         predict_streamed(
             model, read, write, grid=plan.grid, settings=plan.settings,
             block_shape=block_shape, carry=carry, done=done, finished=finished,
+            progress=progress,
         )  # fmt: skip
     if net is not target:
         for region in iter_blocks(plan.spatial_shape, block_shape):

@@ -8,6 +8,9 @@ the maps in ``maps`` and the instances in ``labels/segmentation``::
     OUT.zarr/labels/segmentation
     OUT.metrics.json     scores against --gt, beside the store
 
+The root's ``attrs["volseg"]["inputs"]`` records the paths of the image, ground truth and
+mask, so that ``volseg view OUT.zarr`` shows them beside the outputs.
+
 Each step skips work that a previous run finished (the image and finished maps from the same
 checkpoint and image are kept; blockwise decoding resumes its finished blocks), so an
 interrupted run is started again with the same command. ``overwrite`` starts from nothing.
@@ -212,6 +215,7 @@ def segment(
         maps_out, f"{root}:{LABELS_KEY}", decoder=name, params=params, block_shape=blocks,
         halo=halo, client=client,
     )  # fmt: skip
+    record_inputs(root, image=image, gt=gt, mask=mask)
     n = int(labels.attrs["blockwise_result"]["instances"])
     say(reuse_line(labels.attrs["blockwise_result"]))
     say(f"labels: {n} instances -> {root}:{LABELS_KEY}")
@@ -223,6 +227,24 @@ def segment(
         summary["metrics"] = evaluate(cfg, summary["labels"], gt, mask=mask)
         summary["metrics_path"] = str(write_metrics(summary["metrics"], metrics_path(root)))
     return summary
+
+
+INPUTS_ATTR = "inputs"
+
+
+def record_inputs(root: Path, **paths: str | os.PathLike | None) -> None:
+    """Record where the inputs are (``image``, ``gt``, ``mask``: absolute paths, or None)
+    in ``attrs["volseg"]["inputs"]`` of the store's root, so that a viewer opens them with
+    the outputs (``volseg view OUT.zarr``)."""
+    from volseg.io.write_zarr import update_volseg_attrs
+
+    def absolute(value: str | os.PathLike | None) -> str | None:
+        if value is None:
+            return None
+        text = os.fspath(value)
+        return text if "://" in text else os.path.abspath(text)
+
+    update_volseg_attrs(root, "", {INPUTS_ATTR: {k: absolute(v) for k, v in paths.items()}})
 
 
 def evaluate(cfg: Any, labels: str, gt: str, *, mask: str | None = None) -> dict[str, Any]:

@@ -61,6 +61,7 @@ def predict_streamed(
     carry: CarryStore | None = None,
     done: Collection[Start] = frozenset(),
     finished: Callable[[Start], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> int:
     """Predict a volume block by block; each block's final maps go to ``write``.
 
@@ -80,6 +81,8 @@ def predict_streamed(
             they add to a block not done (in the same order and batches, so the resumed maps
             equal an uninterrupted run's bit for bit).
         finished: called with each block after its ``write`` (resume records).
+        progress: called with ``(windows run, windows to run)`` after every window (for
+            progress bars; an exception raised in it stops the prediction).
 
     Returns:
         The number of blocks of ``done`` that needed no window run.
@@ -112,13 +115,21 @@ def predict_streamed(
             for st in starts:
                 yield block, st, image[(slice(None), *shift(st, window, origin))]
 
+    counts = {b: len(grid.windows(blocks.ranges(b))) for b in blocks}
+    # the callback counts the windows still to run; the bar counts finished blocks' as done
+    total = sum(n for b, n in counts.items() if needed(b, grid.cover(blocks.ranges(b))))
+    if progress is not None:
+        progress(0, total)
     known = tail_predictions(model, read, grid, settings)
-    total = sum(len(grid.windows(blocks.ranges(b))) for b in blocks)
-    with store, track("predict: windows", total) as bar:
+    with store, track("predict: windows", sum(counts.values())) as bar:
+        run = 0
         for block, start, pred in run_windows(model, items(), settings=settings, known=known):
             bar.advance()
             acc, left = open_blocks[block]
             acc.add(start, pred)
+            if progress is not None:
+                run += 1
+                progress(run, total)
             left[0] -= 1
             if left[0] == 0:
                 del open_blocks[block]

@@ -190,11 +190,17 @@ def write_zarr(
 
 def set_complete(root: Path, node_path: str, value: bool) -> None:
     """Set ``attrs["volseg"]["complete"]`` of the node ``node_path`` under the store ``root``."""
+    update_volseg_attrs(root, node_path, {"complete": value})
+
+
+def update_volseg_attrs(root: Path, node_path: str, values: dict[str, Any]) -> None:
+    """Merge ``values`` into ``attrs["volseg"]`` of the group ``node_path`` under ``root``
+    (read back as the volume's ``attrs`` by ``open_volume``)."""
     import zarr
 
     group = zarr.open_group(zarr.storage.LocalStore(root), path=node_path, mode="r+")
     volseg = dict(group.attrs.get("volseg") or {})
-    volseg["complete"] = value
+    volseg.update(values)
     group.attrs["volseg"] = volseg
 
 

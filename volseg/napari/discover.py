@@ -7,9 +7,13 @@ Accepted paths:
 * a maps store (``kind="maps"``, or any 4D array) -> ``maps`` (split into channels later);
 * a labels store (``kind="labels"``, or a 3D array of a >= 32-bit integer type) -> ``seg``,
   or ``gt`` when the store name says so (``gt.zarr``, ``groundtruth.zarr``);
-* a folder holding ``predictions.zarr``, ``labels.zarr`` or ``thresholds.json`` (a run
-  directory or the ``volseg demo`` output) -> every ``*.zarr`` store in it, and the decoder
-  settings of its ``thresholds.json``;
+* a ``volseg segment`` store (``OUT.zarr``: the image at its root, ``maps``,
+  ``labels/segmentation``) -> ``raw``, ``maps`` and ``seg``;
+* inputs a store records by path (``attrs["volseg"]["inputs"]``: ``image``, ``gt``, written by
+  ``volseg segment`` and ``volseg test``) -> ``raw`` and ``gt`` when the store holds none;
+* a folder holding ``predictions.zarr``, ``labels.zarr``, ``thresholds.json`` or
+  ``test_metrics.json`` (a run directory, the ``volseg demo`` output, a ``volseg test``
+  folder) -> every ``*.zarr`` store in it, and the decoder settings of its ``thresholds.json``;
 * any other volume ``volseg.io.open_volume`` reads (``file.h5:key``, ``file.tif``).
 
 Only metadata is read here; arrays stay lazy (zarr arrays, or dask over h5 / tif).
@@ -35,7 +39,12 @@ SEG_HINTS = ("seg", "segmentation", "pred", "prediction", "predictions")
 LABEL_HINTS = (*GT_HINTS, *SEG_HINTS, "labels", "label", "instances", "ids")
 ROLES = ("raw", "maps", "seg", "gt", "mask")
 # A folder is a run directory / demo output when it holds one of these (volseg's fixed names).
-RUN_MARKERS = ("predictions.zarr", "labels.zarr", "thresholds.json")
+RUN_MARKERS = ("predictions.zarr", "labels.zarr", "thresholds.json", "test_metrics.json")
+# Where ``volseg segment`` keeps the maps in its store (volseg.infer.segment.MAPS_KEY), and the
+# attribute naming its inputs (volseg.infer.segment.INPUTS_ATTR).
+MAPS_KEY = "maps"
+INPUTS_ATTR = "inputs"
+RECORDED_ROLES = (("image", "raw"), ("gt", "gt"))
 
 
 @dataclass(frozen=True)
@@ -69,10 +78,12 @@ class Found:
 
     items: list[Item] = field(default_factory=list)
     thresholds: dict[str, Any] | None = None
+    notes: list[str] = field(default_factory=list)
 
     def extend(self, other: Found) -> None:
         self.items.extend(other.items)
         self.thresholds = self.thresholds or other.thresholds
+        self.notes.extend(other.notes)
 
 
 def _words(name: str) -> set[str]:
@@ -170,8 +181,24 @@ def label_names(group: Any) -> list[str]:
     return [str(n) for n in names]
 
 
+def recorded_inputs(found: Found, attrs: dict[str, Any], *, where: Path) -> None:
+    """Add the image and ground truth a store records by path (lazily opened), for roles it
+    does not hold itself; a recorded path that cannot be opened becomes a note."""
+    inputs = (attrs.get("volseg") or {}).get(INPUTS_ATTR) or {}
+    held = {item.role for item in found.items}
+    for key, role in RECORDED_ROLES:
+        value = inputs.get(key)
+        if not value or role in held:
+            continue
+        try:
+            found.items.append(item_of(str(value), role=role))
+        except (VolsegError, OSError) as exc:
+            found.notes.append(f"{where} records its {key} as {value}, which did not open: {exc}")
+
+
 def discover_store(path: Path) -> Found:
-    """Items of one zarr store: its own volume and the label images nested in it."""
+    """Items of one zarr store: its own volume, the maps and label images nested in it, and
+    the inputs it records (see the module docstring)."""
     import zarr
 
     from volseg.io.ome import multiscales_of
@@ -184,16 +211,21 @@ def discover_store(path: Path) -> Found:
     if isinstance(root, zarr.Array):
         return Found([item_of(str(path))])
     attrs = root.attrs.asdict()
-    if not multiscales_of(attrs):
-        raise VolsegError(
-            f"{path} is a zarr group without OME-Zarr multiscales; open one of its arrays "
-            f"instead: {list_arrays(root)}."
-        )
-    found = Found([item_of(str(path))])
+    found = Found()
+    if multiscales_of(attrs):
+        found.items.append(item_of(str(path)))
+    if MAPS_KEY in root:
+        found.items.append(item_of(str(path), MAPS_KEY, role="maps"))
     for name in label_names(root):
         found.items.append(
             item_of(str(path), f"labels/{name}", role=labels_role(name, default="gt"))
         )
+    if not found.items:
+        raise VolsegError(
+            f"{path} is a zarr group without OME-Zarr multiscales; open one of its arrays "
+            f"instead: {list_arrays(root)}."
+        )
+    recorded_inputs(found, attrs, where=path)
     return found
 
 

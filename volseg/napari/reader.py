@@ -26,10 +26,13 @@ def read_paths(
     gt: str | os.PathLike | None = None,
     errors: bool = True,
     min_overlap: int = DEFAULT_MIN_OVERLAP,
-) -> list[LayerData]:
+    with_notes: bool = False,
+) -> Any:
     """Layer data of several paths shown together, with an optional ground truth.
 
-    With ``gt`` given, the ground truth found inside the paths is replaced by it.
+    With ``gt`` given, the ground truth found inside the paths is replaced by it. With
+    ``with_notes``, returns ``(layer data, notes)``: the notes say which recorded inputs
+    (an output's image or ground truth, by path) did not open.
 
     Raises:
         VolsegError: a path that does not exist or holds nothing to show.
@@ -42,7 +45,8 @@ def read_paths(
     if gt is not None:
         found.items = [i for i in found.items if i.role != "gt"]
         found.items.append(item_of(str(gt), role="gt"))
-    return build_layers(found, errors=errors, min_overlap=min_overlap)
+    layers = build_layers(found, errors=errors, min_overlap=min_overlap)
+    return (layers, found.notes) if with_notes else layers
 
 
 def _candidate(path: str) -> bool:
