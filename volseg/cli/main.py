@@ -49,6 +49,7 @@ COMMAND_MODULES = (
     "volseg.cli.evaluate_cmd",
     "volseg.cli.demo_cmd",
     "volseg.cli.model_cmd",
+    "volseg.cli.models_cmd",
     "volseg.cli.fit_cmd",
     "volseg.cli.view_cmd",
     "volseg.cli.predict_cmd",

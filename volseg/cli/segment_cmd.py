@@ -8,7 +8,11 @@ import typer
 
 from volseg.errors import VolsegError
 
-_CONFIG = typer.Argument(..., help="YAML config the checkpoint was trained with.")
+_CONFIG = typer.Argument(
+    None,
+    help="YAML config the checkpoint was trained with (not with --model).",
+    show_default=False,
+)
 _OVERRIDES = typer.Argument(None, help="Config overrides as dotted.key=value.", show_default=False)
 
 
@@ -26,9 +30,17 @@ def parse_triple(text: str, *, option: str, low: int) -> tuple[int, int, int]:
 
 
 def segment_command(
-    config: Path = _CONFIG,
+    config: str | None = _CONFIG,
     overrides: list[str] | None = _OVERRIDES,
-    checkpoint: Path = typer.Option(..., "--checkpoint", help="Trained checkpoint (.pt)."),
+    model: str | None = typer.Option(
+        None, "--model", "-m", help="A shipped model (`volseg models list`) instead of a config."
+    ),
+    checkpoint: Path | None = typer.Option(
+        None, "--checkpoint", help="Trained checkpoint (.pt); not with --model."
+    ),
+    voxel_size: str | None = typer.Option(
+        None, "--voxel-size", help="The image's voxel size z,y,x in nm, when it records none."
+    ),
     image: str = typer.Option(..., "--image", help="Image: vol.h5:raw, vol.zarr, vol.tif."),
     out: str = typer.Option(..., "--out", "-o", help="Output OME-Zarr store (seg.zarr)."),
     gt: str | None = typer.Option(None, "--gt", help="Ground-truth labels to score against."),
@@ -49,6 +61,10 @@ def segment_command(
 ) -> None:
     """Segment a volume: maps, blockwise-decoded instances and scores in one OME-Zarr.
 
+    With --model NAME a shipped model runs without a config (`volseg models list`); an image
+    on another grid than the model's is resampled to it, and the labels come back on the
+    image's grid.
+
     Decoder settings come from thresholds.json beside the checkpoint when present, else from
     the config's test.decoding[0]. Without --cluster/--scheduler, prediction runs in this
     process and decoding on threads. A run that was interrupted resumes when started again.
@@ -60,7 +76,10 @@ def segment_command(
     from volseg.infer.cluster import get_client
     from volseg.infer.segment import segment
 
-    cfg = load(config, overrides or [])
+    config, checkpoint, overrides = model_or_config(
+        model, config, checkpoint, overrides or [], image, voxel_size, say=typer.echo
+    )
+    cfg = load(config, overrides)
     blocks = (
         parse_triple(block_shape, option="--block-shape", low=1)
         if block_shape is not None
@@ -80,6 +99,40 @@ def segment_command(
     if summary["metrics"] is not None:
         print_scores(summary["metrics"])
         typer.echo(f"metrics: {summary['metrics_path']}")
+
+
+def model_or_config(
+    model: str | None,
+    config: str | None,
+    checkpoint: Path | None,
+    overrides: list[str],
+    image: str,
+    voxel_size: str | None,
+    *,
+    say,
+) -> tuple[Path, Path, list[str]]:
+    """``(config, checkpoint, overrides)`` for a shipped ``model`` or a config file.
+
+    With ``model`` the positional CONFIG, if any, is the first override. A shipped model
+    needs the image's voxel size (from its metadata or ``--voxel-size``), and says when the
+    image is resampled to the model's grid.
+    """
+    from volseg.infer.shipped import check_image_for, shipped_paths
+
+    extra = [] if voxel_size is None else [f"inference.voxel_size=[{voxel_size}]"]
+    if model is None:
+        if config is None or checkpoint is None:
+            raise VolsegError(
+                "give a CONFIG and --checkpoint, or a shipped model with --model NAME "
+                "(`volseg models list`)."
+            )
+        return Path(config), checkpoint, [*overrides, *extra]
+    if checkpoint is not None:
+        raise VolsegError("--model brings its own weights; leave out --checkpoint.")
+    cfg_path, weights = shipped_paths(model)
+    say(check_image_for(model, image, voxel_size))
+    first = [] if config is None else [config]
+    return cfg_path, weights, [*first, *overrides, *extra]
 
 
 def register(app: typer.Typer) -> None:
