@@ -164,6 +164,7 @@ def package(run: Path, scores: dict[str, Any], minutes: dict[str, float], out: P
         metric_reason=scores["sweep"]["reason"],
         settings_tried=scores["sweep"]["settings"],
         maps={"path": "held-out box of the training run", "channels": scores["maps_shape"][0],
+              "voxel_size": [float(v) for v in config["data"]["train_resolution"]],
               "shape": scores["maps_shape"][1:], "z_range_tuned": [0, scores["sweep"]["half"]]},
         sources={"run": run.name},
     )  # fmt: skip

@@ -269,7 +269,8 @@ def finish(out, plan, cfg, run_dir, maps, gt, image, voxel_size, timings) -> dic
         metric=result.metric, metric_reason=result.metric_reason,
         settings_tried=len(result.rows),
         maps={"path": str(out / "predictions.zarr"), "channels": int(maps.shape[0]),
-              "shape": list(maps.shape[1:]), "z_range_tuned": [0, half]},
+              "shape": list(maps.shape[1:]), "z_range_tuned": [0, half],
+              "voxel_size": [float(v) for v in voxel_size]},
         sources={"run": str(run_dir)},
     )  # fmt: skip
     timings["sweep"] = time.perf_counter() - t

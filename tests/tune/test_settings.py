@@ -73,3 +73,21 @@ def test_a_named_file_and_no_thresholds_contradict(tmp_path):
     path = _write(tmp_path)
     with pytest.raises(VolsegError, match="--no-thresholds ignores it"):
         resolve(thresholds=path, use_thresholds=False, n_channels=3, what="m")
+
+
+def test_sizes_tuned_on_one_grid_keep_their_volume_on_another():
+    from volseg.tune.settings import DecoderSettings, on_grid
+
+    tuned = DecoderSettings(
+        "cc", {"threshold": 0.5, "min_instance_size": 125}, "t.json", {"voxel_size": [10, 10, 10]}
+    )
+    same, note = on_grid(tuned, (10.0, 10.0, 10.0))
+    assert same is tuned and note is None
+    finer, note = on_grid(tuned, (5.0, 5.0, 5.0))
+    assert finer.params == {"threshold": 0.5, "min_instance_size": 1000}
+    assert note == (
+        "sizes tuned on 10 x 10 x 10 nm maps kept in nm^3 on these maps' 5 x 5 x 5 nm voxels: "
+        "min_instance_size 125 -> 1000"
+    )
+    unrecorded = DecoderSettings("cc", {"min_instance_size": 125}, "config", {})
+    assert on_grid(unrecorded, (5.0, 5.0, 5.0)) == (unrecorded, None)

@@ -36,16 +36,27 @@ MAPS_KEY = "maps"
 LABELS_KEY = "labels/segmentation"
 
 
-def decoder_settings(cfg: Any, checkpoint: str | os.PathLike) -> tuple[str, dict[str, Any], str]:
+def decoder_settings(
+    cfg: Any,
+    checkpoint: str | os.PathLike,
+    *,
+    voxel_size: Any = None,
+    say: Callable[[str], None] | None = None,
+) -> tuple[str, dict[str, Any], str]:
     """``(decoder, params, source)`` by the one settings policy (:func:`volseg.tune.resolve`):
     the run's ``thresholds.json`` beside the checkpoint, else the config's ``test.decoding[0]``;
-    checked against the model's output channels before anything is predicted."""
-    from volseg.tune.settings import resolve
+    checked against the model's output channels before anything is predicted. With the maps'
+    ``voxel_size``, sizes tuned on another grid keep their volume (:func:`volseg.tune.settings.
+    on_grid`), which ``say`` reports."""
+    from volseg.tune.settings import on_grid, resolve
 
     chosen = resolve(
         cfg=cfg, checkpoint=str(checkpoint), n_channels=int(cfg.model.out_channels),
         what=f"the model of {checkpoint} (model.out_channels)",
     )  # fmt: skip
+    chosen, note = on_grid(chosen, voxel_size)
+    if note and say is not None:
+        say(note)
     return chosen.name, chosen.params, chosen.source
 
 
@@ -197,9 +208,9 @@ def segment(
     )
 
     cfg = load(cfg) if isinstance(cfg, str | os.PathLike) else cfg
-    name, params, source = decoder_settings(cfg, checkpoint)
-    root = _root(out, overwrite)
     volume, _ = open_image(cfg, str(image))
+    name, params, source = decoder_settings(cfg, checkpoint, voxel_size=volume.voxel_size, say=say)
+    root = _root(out, overwrite)
     _check_gt(gt, mask, volume)
     blocks = tuple(int(b) for b in (block_shape or cfg.inference.block_shape))
     if halo is None and cfg.inference.halo is not None:

@@ -188,7 +188,7 @@ def segment_image(
     run = check_run_dir(run_dir)
     cfg = load_run_config(run)
     checkpoint = run / CHECKPOINT
-    name, params, source = decoder_settings(cfg, checkpoint)
+    name, params, source = decoder_settings(cfg, checkpoint, voxel_size=tuple(voxel_size))
     volume = Volume(image_array(image), voxel_size=tuple(voxel_size), offset=tuple(offset))
     with tempfile.TemporaryDirectory(prefix="volseg-segment-") as tmp:
 

@@ -153,7 +153,8 @@ def run_sweep(
 
     csv_path = write_csv(result, target / "sweep.csv")
     png = heatmap(result, target / "sweep_heatmap.png", key=result.metric)
-    maps_info = {"path": pred, "channels": int(maps.shape[0]), "shape": list(maps.shape[1:])}
+    maps_info = {"path": pred, "channels": int(maps.shape[0]), "shape": list(maps.shape[1:]),
+                 "voxel_size": [float(v) for v in volume.voxel_size]}  # fmt: skip
     tuned = write_thresholds(
         thresholds_dir(pred, volume.attrs), decoder=name, params=result.best_params,
         scores={k: v for k, v in result.best_row.items() if k not in result.names},

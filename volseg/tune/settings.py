@@ -108,6 +108,43 @@ def read_thresholds(path: str | os.PathLike) -> DecoderSettings:
     return DecoderSettings(decoder, params, str(path), maps)
 
 
+#: Decoder options counted in voxels: they scale with the voxel volume when the grid changes.
+SIZE_OPTIONS = ("min_instance_size", "min_seed_size")
+
+
+def on_grid(settings: DecoderSettings, voxel_size: Any) -> tuple[DecoderSettings, str | None]:
+    """The settings for maps on a grid of ``voxel_size`` nm, and a sentence when they changed.
+
+    A ``thresholds.json`` records the voxel size of the maps it was tuned on
+    (``maps.voxel_size``); sizes in voxels (:data:`SIZE_OPTIONS`) then keep their volume in
+    nm^3 on another grid (1000 voxels at 5 nm are 125 at 10 nm). Without a record nothing
+    changes.
+    """
+    tuned = settings.tuned_on.get("voxel_size")
+    if tuned is None or voxel_size is None:
+        return settings, None
+    old = [float(v) for v in tuned]
+    new = [float(v) for v in voxel_size]
+    if all(abs(a - b) <= 1e-3 * b for a, b in zip(old, new, strict=True)):
+        return settings, None
+    factor = (old[0] * old[1] * old[2]) / (new[0] * new[1] * new[2])
+    params = dict(settings.params)
+    changed = []
+    for key in SIZE_OPTIONS:
+        if isinstance(params.get(key), int | float) and params[key]:
+            scaled = int(round(params[key] * factor))
+            changed.append(f"{key} {params[key]} -> {scaled}")
+            params[key] = scaled
+    if not changed:
+        return settings, None
+    grid = " x ".join(f"{v:g}" for v in old)
+    text = (
+        f"sizes tuned on {grid} nm maps kept in nm^3 on these maps' "
+        f"{' x '.join(f'{v:g}' for v in new)} nm voxels: {', '.join(changed)}"
+    )
+    return DecoderSettings(settings.name, params, settings.source, settings.tuned_on), text
+
+
 def _channels_used(settings: DecoderSettings) -> list[int]:
     from volseg.tune.space import decoder_defaults
 
