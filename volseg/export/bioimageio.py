@@ -118,6 +118,51 @@ def _name(src: ExportSource, card: ModelCard) -> str:
     return clean[:64]
 
 
+def _reason(exc: Exception, key: str) -> str:
+    if key == "license":
+        return "must be an SPDX license identifier, e.g. MIT, BSD-3-Clause or CC-BY-4.0"
+    errors = exc.errors() if hasattr(exc, "errors") else []  # pydantic's ValidationError
+    first = errors[0] if errors else {"loc": (), "msg": str(exc)}
+    where = ".".join(str(p) for p in first["loc"] if not str(p).startswith("function-"))
+    text = first["msg"].removeprefix("Value error, ").rstrip(".")
+    return f"{where + ': ' if where else ''}{text[:200]}"
+
+
+def check_card(card: ModelCard) -> None:
+    """Refuse a card value the spec would refuse, before any work (offline: URLs and GitHub
+    users are not looked up)."""
+    from typing import Annotated
+
+    from bioimageio.spec import ValidationContext
+    from bioimageio.spec.generic.v0_3 import Author, CiteEntry, Maintainer
+    from bioimageio.spec.model.v0_5 import ModelDescr
+    from pydantic import TypeAdapter
+
+    def refuse(key: str, exc: Exception) -> VolsegError:
+        return VolsegError(f"model card {card.path}: `{key}`: {_reason(exc, key)}.")
+
+    with ValidationContext(perform_io_checks=False):
+        for key in ("name", "license", "version"):
+            if getattr(card, key) is None:
+                continue
+            field = ModelDescr.model_fields[key]
+            kind = (
+                Annotated[(field.annotation, *field.metadata)]
+                if field.metadata
+                else field.annotation
+            )
+            try:
+                TypeAdapter(kind).validate_python(getattr(card, key))
+            except ValueError as exc:
+                raise refuse(key, exc) from None
+        for key, cls in (("cite", CiteEntry), ("authors", Author), ("maintainers", Maintainer)):
+            for i, entry in enumerate(getattr(card, key)):
+                try:
+                    cls(**entry)
+                except ValueError as exc:
+                    raise refuse(f"{key}[{i}]", exc) from None
+
+
 def _invalid(exc: Exception, card: ModelCard) -> VolsegError:
     """One sentence for a description the spec refuses (mostly a model card value)."""
     errors = exc.errors() if hasattr(exc, "errors") else []  # pydantic's ValidationError
@@ -167,6 +212,7 @@ def export_bioimageio(
     inputs = {"checkpoint": src.checkpoint, "image": image, "model card": card}
     refuse_overlap(out, inputs, option="OUT")
     model_card = find_card(src.run_dir, card)
+    check_card(model_card)
     tell = say or (lambda _: None)
     out.parent.mkdir(parents=True, exist_ok=True)
     prefix = f".{out.name}.volseg-build-"
