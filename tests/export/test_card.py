@@ -1,7 +1,5 @@
 """Model cards: optional, strict, one sentence per mistake."""
 
-import re
-
 import pytest
 import yaml
 
@@ -42,22 +40,6 @@ def test_run_card_is_found_and_given_card_wins(tmp_path):
 def test_bad_cards_are_one_sentence(tmp_path, content, message):
     with pytest.raises(VolsegError, match=message.replace("[", r"\[").replace("]", r"\]")):
         read_card(write(tmp_path, content))
-
-
-@pytest.mark.parametrize(("content", "message"), [
-    ({"license": "nope"}, "`license`: must be an SPDX license identifier, e.g. MIT"),
-    ({"version": "x.y"}, "`version`: Invalid version: 'x.y'."),
-    ({"cite": [{"text": "t", "doi": "nodoi"}]}, "`cite[0]`: doi: String should match pattern"),
-    ({"authors": [{"name": "a/b"}]}, "`authors[0]`: name: "),
-])  # fmt: skip
-def test_values_the_spec_refuses_are_caught_before_any_work(tmp_path, content, message):
-    pytest.importorskip("bioimageio.spec")
-    from volseg.export.bioimageio import check_card
-
-    path = write(tmp_path, content)
-    with pytest.raises(VolsegError, match=re.escape(f"model card {path}: {message}")):
-        check_card(read_card(path))
-    check_card(read_card(write(tmp_path, CARD)))  # the full card passes
 
 
 def test_missing_card(tmp_path):

@@ -13,7 +13,7 @@ _HOME = {
     "FORMATS": "volseg.export.run",
     "export_model": "volseg.export.run",
     "export_bioimageio": "volseg.export.bioimageio",
-    "check_package": "volseg.export.bioimageio",
+    "check_package": "volseg.export.validate",
 }
 
 __all__ = sorted(_HOME)
