@@ -60,7 +60,7 @@ def synthetic_image(path: Path, shape=(20, 50, 70)) -> str:
 
 
 def make_run(root: Path, cfg, *, seed: int = 0, card: dict | None = None, best: bool = True,
-             thresholds: bool = False) -> Path:  # fmt: skip
+             thresholds: bool = False, test_scores: bool = False) -> Path:  # fmt: skip
     """A run directory as ``volseg fit`` leaves it, with a non-trivial random network."""
     (root / rd.CHECKPOINTS).mkdir(parents=True)
     (root / rd.CONFIG).write_text(to_yaml(cfg))
@@ -80,6 +80,9 @@ def make_run(root: Path, cfg, *, seed: int = 0, card: dict | None = None, best: 
         write_thresholds(root / rd.CHECKPOINTS, decoder="cc", params={"threshold": 0.6},
                          scores={"f1@0.5": 0.5}, metric="f1@0.5", metric_reason="test",
                          settings_tried=1, maps={"channels": cfg.model.out_channels})  # fmt: skip
+    if test_scores:  # what ``volseg test`` leaves in RUN/test
+        (root / "test").mkdir()
+        (root / "test" / "test_metrics.json").write_text('{"volumes": []}\n')
     if card is not None:
         (root / "model_card.yaml").write_text(yaml.safe_dump(card))
     return root

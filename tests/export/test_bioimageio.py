@@ -62,13 +62,13 @@ def check_with_bioimageio(path):
 
 def test_lucchi_tutorial_model_passes_bioimageio(tmp_path, offline):
     """The Lucchi++ tutorial's 2D U-Net (made narrow), test input cut from the real crop."""
-    run = make_run(tmp_path / "run", lucchi_config(), card=CARD, thresholds=True)
+    run = make_run(tmp_path / "run", lucchi_config(), card=CARD, thresholds=True, test_scores=True)
     out = export_model(run, tmp_path / "lucchi.zip", fmt="bioimageio")
     check_with_bioimageio(out)
     names, rdf, readme = rdf_of(out)
     assert {"weights.pt", "weights_torchscript.pt", "volseg_network.py", "environment.yaml",
             "test_input.npy", "test_output.npy", "cover.png", "README.md", "config.yaml",
-            "thresholds.json"} <= names  # fmt: skip
+            "thresholds.json", "test_metrics.json"} <= names  # fmt: skip
     (raw,) = rdf["inputs"]
     assert [a.get("id", a["type"]) for a in raw["axes"]] == ["batch", "channel", "y", "x"]
     assert raw["axes"][2]["size"] == {"min": 16, "step": 8}  # 3 poolings of 2
@@ -80,6 +80,7 @@ def test_lucchi_tutorial_model_passes_bioimageio(tmp_path, offline):
     assert rdf["weights"]["pytorch_state_dict"]["architecture"]["kwargs"]["activations"] == []
     assert "## Validation" in readme and "Lucchi et al. 2012" in readme
     assert "## Intended use" in readme and "thresholds.json" in readme
+    assert "`volseg test` scores" in readme
 
 
 def test_distance_maps_with_clipped_zscore_pass_bioimageio(tmp_path, offline):

@@ -55,6 +55,14 @@ def test_traced_network_takes_other_sizes_and_batches(cfg, trace_shape, other_sh
         torch.testing.assert_close(traced(x), exported(x), rtol=1e-5, atol=1e-6)
 
 
+def test_deep_supervision_exports_the_full_resolution_output():
+    cfg = {**NET_3D, "deep_supervision": True}
+    net, exported = same_weights(cfg, ["sigmoid", "sigmoid", "tanh"])
+    x = torch.randn(1, 1, 8, 16, 16)
+    with torch.no_grad():
+        torch.testing.assert_close(exported(x), apply_activations(net(x), cfg), rtol=0, atol=0)
+
+
 def test_activations_must_fit_the_channels():
     with pytest.raises(ValueError, match="2 activations for 3 output channels"):
         VolsegExport(NET_3D, ["sigmoid", "tanh"])

@@ -201,7 +201,14 @@ def _readme(src: ExportSource, card: ModelCard, channels: list[str], tile: tuple
         "with either weight format: `bioimageio test model.zip`, or `volseg export ... "
         "--check` when exporting. To score the model on annotated data, predict and decode "
         "with volseg and compare with `volseg evaluate labels.zarr GT` (adapted Rand, VOI, "
-        "instance matching, semantic IoU).\n",
+        "instance matching, semantic IoU)."
+        + (
+            " The run's `volseg test` scores on the config's test volumes are attached: "
+            "`test_metrics.json`."
+            if src.test_metrics is not None
+            else ""
+        )
+        + "\n",
         "## How to run\n",
         "- any BioImage Model Zoo consumer; the `torchscript` weights need torch only, the "
         "`pytorch_state_dict` weights need volseg (`environment.yaml`, `volseg_network.py`)",
@@ -229,4 +236,8 @@ def write_docs(src: ExportSource, card: ModelCard, folder: Path, *, x: np.ndarra
     files.attachments.append(config)
     if src.thresholds is not None:
         files.attachments.append(Path(shutil.copyfile(src.thresholds, folder / "thresholds.json")))
+    if src.test_metrics is not None:
+        files.attachments.append(
+            Path(shutil.copyfile(src.test_metrics, folder / "test_metrics.json"))
+        )
     return files

@@ -3,7 +3,8 @@
 ``CKPT_OR_RUN`` is either a run directory (``runs/<experiment>/<stamp>`` or its ``latest``
 link), whose ``checkpoints/best.pt`` is exported, or a checkpoint file; a checkpoint inside a
 run's ``checkpoints/`` folder brings its run along. From the run come ``metrics.csv`` (the
-training summary of the documentation) and ``model_card.yaml``; from the checkpoint's folder
+training summary of the documentation), ``test/test_metrics.json`` (``volseg test``'s scores)
+and ``model_card.yaml``; from the checkpoint's folder
 ``thresholds.json`` (the decoder settings a sweep found). The config is the one stored inside
 the checkpoint: exactly what trained these weights.
 """
@@ -19,6 +20,8 @@ from volseg.errors import VolsegError
 from volseg.train import run_dir as rd
 
 THRESHOLDS = "thresholds.json"
+#: ``volseg test``'s scores in the run (``RUN/test/test_metrics.json``).
+TEST_METRICS = Path("test") / "test_metrics.json"
 
 
 @dataclass
@@ -32,6 +35,7 @@ class ExportSource:
         cfg: the config stored in the checkpoint, checked and with defaults filled in.
         thresholds: ``thresholds.json`` beside the checkpoint, if any.
         metrics: rows of the run's ``metrics.csv`` (empty without one).
+        test_metrics: the run's ``test/test_metrics.json`` (``volseg test``), if any.
     """
 
     checkpoint: Path
@@ -40,6 +44,7 @@ class ExportSource:
     cfg: Any
     thresholds: Path | None = None
     metrics: list[dict[str, float]] = field(default_factory=list)
+    test_metrics: Path | None = None
 
     @property
     def model_cfg(self) -> dict[str, Any]:
@@ -84,6 +89,7 @@ def open_source(path: str | os.PathLike[str]) -> ExportSource:
     cfg = loads(text, source=f"the config stored in {checkpoint}", base_dir=checkpoint.parent)
     thresholds = checkpoint.parent / THRESHOLDS
     metrics = read_csv(run_dir / rd.METRICS) if run_dir is not None else []
+    scores = run_dir / TEST_METRICS if run_dir is not None else None
     return ExportSource(
         checkpoint=checkpoint,
         run_dir=run_dir,
@@ -91,4 +97,5 @@ def open_source(path: str | os.PathLike[str]) -> ExportSource:
         cfg=cfg,
         thresholds=thresholds if thresholds.is_file() else None,
         metrics=metrics,
+        test_metrics=scores if scores is not None and scores.is_file() else None,
     )
