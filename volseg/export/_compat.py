@@ -66,11 +66,18 @@ def pydantic_refuses_info() -> bool:
     return False
 
 
-def _function(module: Any, path: str) -> types.FunctionType:
-    obj: Any = module
-    for part in path.split("."):
-        obj = vars(obj)[part] if isinstance(obj, type) else getattr(obj, part)
-    return getattr(obj, "wrapped", obj)  # a pydantic decorator proxy holds the function
+def _function(module_name: str, path: str) -> types.FunctionType | None:
+    """The function at ``module_name:path``; None where this bioimageio.spec has none."""
+    try:
+        obj: Any = importlib.import_module(module_name)
+        for part in path.split("."):
+            obj = vars(obj)[part] if isinstance(obj, type) else getattr(obj, part)
+    except (ImportError, AttributeError, KeyError):
+        return None
+    func = getattr(obj, "wrapped", obj)  # a pydantic decorator proxy holds the function
+    if not isinstance(func, types.FunctionType) or func.__code__.co_argcount != 3:
+        return None  # not the (value, handler, info) serializer this fix is for
+    return func
 
 
 def patch_bioimageio() -> bool:
@@ -78,9 +85,8 @@ def patch_bioimageio() -> bool:
     if not pydantic_refuses_info():
         return False
     for module_name, path in TARGETS:
-        module = importlib.import_module(module_name)
-        func = _function(module, path)
-        if getattr(func, _MARK, False):
+        func = _function(module_name, path)
+        if func is None or getattr(func, _MARK, False):
             continue
         original = types.FunctionType(
             func.__code__, func.__globals__, func.__name__, func.__defaults__, func.__closure__
