@@ -22,7 +22,7 @@ OUTPUT_ID = "maps"
 RANGES = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}
 
 
-def file(path: Path, cls: Any = None, **fields: Any) -> Any:
+def hashed_file(path: Path, cls: Any = None, **fields: Any) -> Any:
     """A file description with its sha256 (computed here: the export stays offline)."""
     from bioimageio.spec.model import v0_5 as spec
 
@@ -80,7 +80,7 @@ def input_tensor(
         description="EM image, raw intensities",
         axes=axes,
         data=spec.IntervalOrRatioDataDescr(type="float32"),
-        test_tensor=file(test_tensor),
+        test_tensor=hashed_file(test_tensor),
         preprocessing=preprocessing,
     )
 
@@ -107,7 +107,7 @@ def output_tensor(
         description=f"maps: {', '.join(channels)}",
         axes=axes,
         data=data,
-        test_tensor=file(test_tensor),
+        test_tensor=hashed_file(test_tensor),
         postprocessing=postprocessing,
     )
 
@@ -126,20 +126,20 @@ def weights(
     from bioimageio.spec.model import v0_5 as spec
 
     version = spec.Version(torch.__version__.split("+")[0])
-    arch = file(
+    arch = hashed_file(
         architecture, spec.ArchitectureFromFileDescr,
         callable=spec.Identifier("VolsegExport"), kwargs=dict(kwargs),
     )  # fmt: skip
     return spec.WeightsDescr(
-        pytorch_state_dict=file(
+        pytorch_state_dict=hashed_file(
             state_dict,
             spec.PytorchStateDictWeightsDescr,
             architecture=arch,
             pytorch_version=version,
-            dependencies=file(environment),
+            dependencies=hashed_file(environment),
             authors=authors or None,
         ),  # fmt: skip
-        torchscript=file(
+        torchscript=hashed_file(
             torchscript,
             spec.TorchscriptWeightsDescr,
             pytorch_version=version,
