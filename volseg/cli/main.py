@@ -56,6 +56,7 @@ COMMAND_MODULES = (
     "volseg.cli.profile_cmd",
     "volseg.cli.segment_cmd",
     "volseg.cli.test_cmd",
+    "volseg.cli.export_cmd",
 )
 
 
