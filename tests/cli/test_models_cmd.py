@@ -95,3 +95,13 @@ def test_voxel_size_option_fills_in(capsys, zoo_root, tmp_path):
     assert code == 0, err
     assert "no resampling" in stdout
     assert open_volume(f"{out}:labels/segmentation").voxel_size == (10.0, 5.0, 5.0)
+
+
+def test_export_takes_a_shipped_model_by_name(capsys, zoo_root, tmp_path):
+    image = write_image(tmp_path / "image.zarr", tiny_image())
+    out = tmp_path / "tiny.zip"
+    code, stdout, err = run(
+        capsys, "export", "tiny", str(out), "--format", "bioimageio", "--image", image
+    )
+    assert code == 0, err
+    assert out.is_file() and f"wrote {out}" in stdout

@@ -7,7 +7,9 @@ from pathlib import Path
 import typer
 
 _SOURCE = typer.Argument(
-    ..., help="Run directory (exports its checkpoints/best.pt) or checkpoint file.",
+    ...,
+    help="Run directory (exports its checkpoints/best.pt), checkpoint file, or the name of a "
+    "shipped model (`volseg models list`).",
     show_default=False,
 )  # fmt: skip
 _OUT = typer.Argument(..., help="Output package, e.g. model.zip.", show_default=False)
@@ -36,8 +38,11 @@ def export_command(
 ) -> None:
     """Export a trained model: weights (state dict + TorchScript), test tensors, pre- and
     post-processing, cover, README and citations in one BioImage Model Zoo package."""
+    from volseg import zoo
     from volseg.export import check_package, export_model
 
+    if not source.exists() and str(source) in zoo.names():
+        source = zoo.run_dir(str(source))
     path = export_model(
         source, out, fmt=fmt, image=image, card=card, overwrite=overwrite, say=typer.echo
     )
