@@ -26,7 +26,7 @@ def test_demo_runs_end_to_end(tmp_path):
     ar = saved["adapted_rand_with_bg"]
     assert ar["are"] == pytest.approx(metrics["adapted_rand_with_bg"]["are"])
     assert 0.0 <= ar["are"] <= 1.0
-    assert "second half of the held-out z-range" in saved["evaluated_on"]
+    assert "second half (in z) of the held-out region" in saved["evaluated_on"]
     report = (out / "report.md").read_text()
     assert "volseg view" in report and "segmentation foreground IoU" in report
     assert "AP (MitoEM)" in report and "map threshold" in report
