@@ -111,3 +111,25 @@ def test_offline_guard_refuses_connections(offline):
         socket.create_connection(("example.org", 80), timeout=1)
     assert offline == [("example.org", 80)]
     offline.clear()
+
+
+@pytest.mark.slow
+def test_the_shipped_model_exports_and_passes_its_test(tmp_path, offline):
+    """``volseg export lucchi-mito``: the shipped model as a BioImage Model Zoo package, with
+    its card's citations and licence, validated and tested by bioimageio.core."""
+    from pathlib import Path
+
+    from volseg import zoo
+
+    crop = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "lucchi_pp_crops"
+    if not (crop / "train_crop.h5").is_file():
+        pytest.skip(f"{crop} is not on this machine")
+    out = export_model(
+        zoo.run_dir("lucchi-mito"), tmp_path / "lucchi-mito.zip", fmt="bioimageio",
+        image=f"{crop / 'train_crop.h5'}:raw", say=lambda _: None,
+    )  # fmt: skip
+    names, rdf, readme = rdf_of(out)
+    assert rdf["license"] == "CC-BY-NC-4.0"
+    assert {c["doi"] for c in rdf["cite"]} >= {"10.1109/TMI.2011.2171705"}
+    assert "research and test use only" in readme
+    check_with_bioimageio(out)

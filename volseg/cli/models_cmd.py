@@ -13,7 +13,8 @@ models_app = typer.Typer(
 
 def _scores(card: dict) -> str:
     held = card.get("held_out", {}).get("scores", {})
-    parts = [f"{k} {v:.3f}" for k, v in held.items() if isinstance(v, int | float)]
+    shown = ("fg_iou", "f1_50", "f1_75", "are")
+    parts = [f"{k} {held[k]:.3f}" for k in shown if isinstance(held.get(k), int | float)]
     return ", ".join(parts) or "-"
 
 
