@@ -230,6 +230,8 @@ def test_lucchi_at_10nm():
         [
             f"data.train_image=[{DATA}/lucchi_pp_crops/train_crop.h5:raw]",
             f"data.train_label=[{DATA}/lucchi_pp_crops/train_crop.h5:instances]",
+            "data.voxel_size=[5,5,5]",  # the crop records none
+            "data.val_region=[132,165]",
             "data.foreground_probability=1.0",
             "data.iter_num_per_epoch=12",
         ],

@@ -93,7 +93,10 @@ def test_voxel_size_comes_from_the_layer_scale_else_the_training_data():
 def test_no_zoo_package_lists_no_shipped_models(monkeypatch):
     import sys
 
+    import volseg
+
     monkeypatch.setitem(sys.modules, "volseg.zoo", None)  # import fails
+    monkeypatch.delattr(volseg, "zoo", raising=False)  # (imported by an earlier test)
     assert sm.shipped_models() == {}
 
 
