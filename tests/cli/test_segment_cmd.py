@@ -133,3 +133,17 @@ def test_a_local_cluster_gives_the_threaded_result(capsys, files, tmp_path):
     assert a.max() == b.max()
     assert np.array_equal(a > 0, b > 0)
     assert len(np.unique(np.stack([a.ravel(), b.ravel()]), axis=1).T) == a.max() + 1
+
+
+def test_a_2d_image_for_a_3d_model_is_one_sentence(capsys, files, tmp_path):
+    import h5py
+
+    _, config, checkpoint, _ = files
+    with h5py.File(tmp_path / "slice.h5", "w") as f:
+        f["raw"] = np.zeros((50, 70), np.uint8)
+    out = tmp_path / "seg.zarr"
+    image = f"{tmp_path / 'slice.h5'}:raw"
+    code, _, err = run(capsys, config, CC, "--checkpoint", checkpoint, "--image", image,
+                       "--out", str(out), "--voxel-size", "10,5,5")  # fmt: skip
+    assert code == 2 and "is a 2D image of shape (50, 70); the model (a 3D network)" in err
+    assert err.count("\n") == 1 and not out.exists()

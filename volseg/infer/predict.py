@@ -78,6 +78,14 @@ def open_image(cfg: Any, image: Any) -> tuple[Volume, str]:
             image = dataclasses.replace(image, voxel_size=size)
         return image, name
     volume = open_volume(image)
+    if volume.ndim not in (3, 4):
+        dims = int(getattr(cfg.model, "spatial_dims", 3) or 3)
+        volume.close()
+        raise VolsegError(
+            f"{image} is a {volume.ndim}D image of shape {tuple(volume.shape)}; the model (a "
+            f"{dims}D network) segments volumes, (z, y, x) or (c, z, y, x): stack the slices "
+            "into one (a folder of tif slices opens as one)."
+        )
     size = agreed_voxel_size(volume, given, key="inference.voxel_size")
     if size is None:
         volume.close()
