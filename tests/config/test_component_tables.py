@@ -77,6 +77,7 @@ OWN_VALUES = {
     ("attention_unet", "filters"): [4, 8, 12],
     ("monai_unet", "filters"): [4, 8, 12],
     ("monai_unet", "num_res_units"): 2,
+    ("attention_resunet", "filters"): [4, 8, 12],
     ("monai_basic_unet3d", "upsample"): "pixelshuffle",
 }
 BASE = SMALL  # the narrow networks of the registry tests

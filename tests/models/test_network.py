@@ -14,6 +14,7 @@ SMALL = {
     "monai_basic_unet3d": {"filters": [4, 4, 8, 8, 16, 4]},
     "attention_unet": {"filters": [4, 8, 16]},
     "monai_unet": {"filters": [4, 8, 16], "num_res_units": 1},
+    "attention_resunet": {"filters": [4, 8, 16], "num_res_units": 1},
 }
 TASKS = {
     "out_channels": 3,
@@ -122,6 +123,7 @@ FORWARD = {
     "monai_basic_unet3d": {"filters": [4, 4, 8, 8, 16, 4]},
     "attention_unet": {"filters": [4, 8, 16]},
     "monai_unet": {"filters": [4, 8, 16], "num_res_units": 1},
+    "attention_resunet": {"filters": [4, 8, 16], "num_res_units": 1},
     "mednext": {},
 }
 SLOW = {"mednext"}  # paper width 32 at every level: ~15 s on this CPU for the pass below

@@ -16,6 +16,7 @@ SMALL = {
     "monai_basic_unet3d": {"filters": [4, 4, 8, 8, 16, 4]},
     "attention_unet": {"filters": [4, 8, 16]},
     "monai_unet": {"filters": [4, 8, 16], "num_res_units": 1},
+    "attention_resunet": {"filters": [4, 8, 16]},
 }
 
 # Two values per key; the network built with the second must differ from the first.
@@ -41,6 +42,7 @@ ARCH_VARIANTS = {
     ("monai_basic_unet3d", "filters"): ([4, 4, 8, 8, 16, 4], [4, 4, 8, 8, 16, 8]),
     ("attention_unet", "filters"): ([4, 8, 16], [4, 8, 12]),
     ("monai_unet", "filters"): ([4, 8, 16], [4, 8, 12]),
+    ("attention_resunet", "filters"): ([4, 8, 16], [4, 8, 12]),
     ("rsunet", "upsample"): ("nontrainable", "deconv"),
     ("monai_basic_unet3d", "upsample"): ("nontrainable", "deconv"),
 }
@@ -120,6 +122,8 @@ def test_bad_rsunet_settings(kw, match):
         ("mednext", {"mednext_kernel_size": 4}, "odd"),
         ("monai_unet", {"num_res_units": -1}, ">= 0"),
         ("attention_unet", {"strides": [2, 2, 2]}, "2 entries"),
+        ("attention_resunet", {"num_res_units": 0}, ">= 1 for attention_resunet"),
+        ("attention_resunet", {"strides": [[2, 2], 2]}, "3 integers"),
     ],
 )
 def test_bad_monai_settings(arch, kw, match):
@@ -132,6 +136,7 @@ def test_num_outputs_matches_levels():
     assert num_outputs(cfg("rsunet", deep_supervision=True)) == 3
     assert num_outputs(cfg("monai_unet", deep_supervision=True)) == 3
     assert num_outputs(cfg("attention_unet", deep_supervision=True)) == 3
+    assert num_outputs(cfg("attention_resunet", deep_supervision=True)) == 3
     assert num_outputs(cfg("monai_basic_unet3d", deep_supervision=True)) == 5
     assert num_outputs(cfg("mednext", deep_supervision=True)) == 5
 

@@ -104,6 +104,7 @@ def test_layer_table_sums_to_total():
     [
         {"architecture": "monai_unet", "filters": [8, 16, 32], "num_res_units": 1},
         {"architecture": "attention_unet", "filters": [8, 16], "kernel_size": [1, 3, 3]},
+        {"architecture": "attention_resunet", "filters": [8, 16], "strides": [[1, 2, 2]]},
         {"architecture": "mednext", "spatial_dims": 2},
     ],
 )

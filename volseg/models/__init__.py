@@ -1,9 +1,9 @@
 """Networks: a registry of architectures, deep supervision, output activations, summaries.
 
 ``build(model_cfg)`` returns a :class:`VolsegNet` for ``model.architecture`` (rsunet,
-mednext, monai_basic_unet3d, attention_unet, monai_unet); ``apply_activations(logits,
-model_cfg)`` is the one place logits become maps (sigmoid / tanh per task). The options of
-every architecture live in :mod:`volseg.models.options`.
+mednext, monai_basic_unet3d, attention_unet, monai_unet, attention_resunet);
+``apply_activations(logits, model_cfg)`` is the one place logits become maps (sigmoid / tanh
+per task). The options of every architecture live in :mod:`volseg.models.options`.
 
 The names are imported on first use (PEP 562), so the config schema can read
 :mod:`volseg.models.options` without importing torch.

@@ -1,4 +1,5 @@
-"""MONAI networks (MedNeXt, BasicUNet, AttentionUnet, UNet) configured from the model section.
+"""MONAI networks (MedNeXt, BasicUNet, AttentionUnet, UNet; the attention ResU-Net of
+:mod:`volseg.models.attention_resunet`, built from MONAI blocks) configured from the model section.
 
 Each builder returns the core network plus the deep-supervision taps (decoder modules whose
 outputs get 1x1 heads, finest first) and the per-axis divisor the input shape must satisfy.
@@ -113,6 +114,26 @@ def build_monai_unet(
         block = block[1].submodule
         taps.append((block[2], channels[level - 1]))  # up path of this level
     taps.append((block[1].submodule, channels[-1]))  # bottom layer
+    return net, taps, tuple(math.prod(f[a] for f in down_factors) for a in range(dims))
+
+
+def build_attention_resunet(
+    *, in_channels: int, out_channels: int, dims: int, filters: list[int],
+    down_factors: list[tuple[int, ...]], kernel_size: tuple[int, ...], num_res_units: int,
+    norm: str, activation: str, dropout: float,
+) -> Built:  # fmt: skip
+    """Attention residual U-Net (residual-unit stages, attention-gated skips)."""
+    from volseg.models.attention_resunet import AttentionResUNet, gate_widths
+
+    net = AttentionResUNet(
+        dims=dims, in_channels=in_channels, out_channels=out_channels, filters=filters,
+        down_factors=down_factors, kernel_size=kernel_size, num_res_units=num_res_units,
+        norm=monai_norm(norm, [*filters, *gate_widths(filters)]), act=monai_act(activation),
+        dropout=dropout,
+    )  # fmt: skip
+    # decoder stages of levels 1.. (finest first), then the bottom residual unit
+    taps = [(net.decoder[i], filters[i]) for i in range(1, len(filters) - 1)]
+    taps.append((net.encoder[-1], filters[-1]))
     return net, taps, tuple(math.prod(f[a] for f in down_factors) for a in range(dims))
 
 

@@ -35,6 +35,10 @@ USED_KEYS: dict[str, frozenset[str]] = {
         {"filters", "strides", "kernel_size", "num_res_units", "norm", "activation", "dropout"}
         | {"spatial_dims"}
     ),
+    "attention_resunet": frozenset(
+        {"filters", "strides", "kernel_size", "num_res_units", "norm", "activation", "dropout"}
+        | {"spatial_dims"}
+    ),
 }
 ARCHITECTURES = tuple(USED_KEYS)
 #: ``filters`` when the config leaves it null (mednext has fixed widths and takes none).
@@ -43,6 +47,7 @@ DEFAULT_FILTERS: dict[str, list[int]] = {
     "monai_basic_unet3d": [32, 32, 64, 128, 256, 32],
     "attention_unet": [16, 32, 64, 128, 256],
     "monai_unet": [16, 32, 64, 128, 256],
+    "attention_resunet": [16, 32, 64, 128, 256],
 }
 #: Downsampling steps of the architectures whose depth is fixed (factor 2 on every axis).
 FIXED_DEPTH = {"mednext": 4, "monai_basic_unet3d": 4}
@@ -109,6 +114,11 @@ def resolve(cfg: Any) -> dict[str, Any]:
         units = C.get(cfg, "num_res_units")
         if isinstance(units, bool) or not isinstance(units, int) or units < 0:
             raise VolsegError(f"model.num_res_units must be an integer >= 0, got {units!r}.")
+        if arch == "attention_resunet" and units < 1:
+            raise VolsegError(
+                "model.num_res_units must be >= 1 for attention_resunet (its stages are "
+                f"residual units), got {units}."
+            )
         out["num_res_units"] = units
     if arch == "mednext":
         size = str(C.get(cfg, "mednext_size")).upper()

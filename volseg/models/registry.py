@@ -87,12 +87,23 @@ def _monai_unet(r: dict[str, Any], width: int | None) -> tuple[Any, list, tuple]
     )  # fmt: skip
 
 
+def _attention_res(r: dict[str, Any], width: int | None) -> tuple[Any, list, tuple]:
+    from volseg.models.monai_nets import build_attention_resunet
+
+    return build_attention_resunet(
+        **_io(r), dims=r["dims"], filters=_widths(r, width), down_factors=r["factors"],
+        kernel_size=r["kernel_size"], num_res_units=r["num_res_units"], norm=r["norm"],
+        activation=r["activation"], dropout=r["dropout"],
+    )  # fmt: skip
+
+
 BUILDERS: dict[str, Callable[[dict[str, Any], int | None], tuple[Any, list, tuple]]] = {
     "rsunet": _rsunet,
     "mednext": _mednext,
     "monai_basic_unet3d": _basic,
     "attention_unet": _attention,
     "monai_unet": _monai_unet,
+    "attention_resunet": _attention_res,
 }
 
 
