@@ -14,7 +14,10 @@ import typer
 
 def compare_command(
     entries: list[Path] = typer.Argument(
-        ..., help="Config files (trained now) and run directories (collected).", show_default=False
+        ...,
+        help="Config files (trained now) and run directories (collected).",
+        metavar="CONFIG_OR_RUN",
+        show_default=False,
     ),
     out: Path = typer.Option(..., "--out", help="Output folder: table.md, table.csv, curves.png."),
     split: Path | None = typer.Option(
