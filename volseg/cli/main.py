@@ -57,6 +57,7 @@ COMMAND_MODULES = (
     "volseg.cli.segment_cmd",
     "volseg.cli.test_cmd",
     "volseg.cli.export_cmd",
+    "volseg.cli.compare_cmd",
 )
 
 
