@@ -200,8 +200,10 @@ def _pseudo_split(
         vs = base.volumes[0]["voxel_size"]
         name, params, _ = decoder_settings(cfg, ckpt, voxel_size=vs)
         labels, mask = pseudo_labels(maps, t_hi=t_hi, t_lo=t_lo, decoder=name, params=params)
-        label, mask_path = write_pseudo(folder / f"pseudo-{j}.zarr", labels, mask, voxel_size=vs,
-                                        image=image, attrs={"t_hi": t_hi, "t_lo": t_lo})  # fmt: skip
+        label, mask_path = write_pseudo(
+            folder / f"pseudo-{j}.zarr", labels, mask, voxel_size=vs, image=image,
+            attrs={"t_hi": t_hi, "t_lo": t_lo},
+        )  # fmt: skip
         fg += int(np.count_nonzero(mask & (labels > 0)))
         ignored += int(np.count_nonzero(~mask))
         voxels += mask.size

@@ -63,8 +63,10 @@ def score(
         if vol.get("mask"):  # the labelled mask (or the all-valid one self-training adds)
             with open_volume(vol["mask"], ndim=3) as m:
                 mask = np.asarray(m.data[region.slices]) != 0
-        table = evaluate_arrays(seg, gt, mask=mask, fg_map=maps[0], metrics=METRICS,
-                                min_size=int(ev.min_instance_size), thresholds=thresholds)  # fmt: skip
+        table = evaluate_arrays(
+            seg, gt, mask=mask, fg_map=maps[0], metrics=METRICS,
+            min_size=int(ev.min_instance_size), thresholds=thresholds,
+        )  # fmt: skip
         regions.append({"region": region.to_dict(), "image": vol["image"], "ground_truth":
                         vol["label"], "decoder": {"name": name, "params": params,
                         "source": source}, "scores": table})  # fmt: skip
