@@ -13,6 +13,7 @@ from volseg.config.schema_run import (
     OptimizationConfig,
     SystemConfig,
 )
+from volseg.config.schema_selftrain import SelfTrainConfig
 from volseg.config.typecheck import register_sections
 
 
@@ -30,6 +31,7 @@ class Config:
     inference: InferenceConfig = field(default_factory=InferenceConfig)
     test: TestConfig = field(default_factory=TestConfig)
     tune: TuneConfig = field(default_factory=TuneConfig)
+    selftrain: SelfTrainConfig = field(default_factory=SelfTrainConfig)
 
 
 SECTIONS: dict[str, type] = {
@@ -41,5 +43,6 @@ SECTIONS: dict[str, type] = {
     "inference": InferenceConfig,
     "test": TestConfig,
     "tune": TuneConfig,
+    "selftrain": SelfTrainConfig,
 }
 register_sections(SECTIONS)

@@ -34,6 +34,7 @@ def validate(cfg: dict[str, Any], where: str) -> dict[str, Any]:
     _check_inference(cfg, where)
     _check_test(cfg, where)
     _check_tune(cfg["tune"], where)
+    _check_selftrain(cfg["selftrain"], where)
     return cfg
 
 
@@ -262,3 +263,14 @@ def _check_space(space: Any, hint: Any, rules: dict, path: str, where: str) -> A
     raise VolsegError(
         f"{where}: `{path}` must be a list of values or {{low, high, num}}, got {space!r}."
     )
+
+
+def _check_selftrain(st: dict[str, Any], where: str) -> None:
+    """Every iteration keeps ``t_lo < t_hi`` (checking both ends suffices: the schedule is
+    linear between them)."""
+    for end, lo, hi in zip(("first", "last"), st["t_lo"], st["t_hi"], strict=True):
+        if lo >= hi:
+            raise VolsegError(
+                f"{where}: `selftrain.t_lo` {lo} must be below `selftrain.t_hi` {hi} "
+                f"(their {end} values), or no voxel is ignored between them."
+            )

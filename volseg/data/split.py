@@ -377,3 +377,23 @@ def make_split(cfg: Any, *, reuse: str | os.PathLike | None = None) -> Split:
     train, val = split_regions(volumes, d)
     _add_stats(volumes, norm)
     return Split(volumes=volumes, train=train, val=val, normalization=norm)
+
+
+def add_whole(split: Split, d: dict[str, Any], image: str, label: str, mask: str | None) -> Split:
+    """``split`` plus one more training volume that trains whole (no region of it is held
+    out; the validation regions stay those of ``split``), described and checked as
+    :func:`make_split` does under the ``data`` section ``d`` (self-training's pseudo-labelled
+    volumes: never validated on)."""
+    vol = _describe(image, label, mask, d["voxel_size"], "train")
+    _add_stats([vol], split.normalization)
+    i = len(split.volumes)
+    z, y, x = vol["shape"]
+    whole = Region(i, (0, z), (0, y), (0, x))
+    patch, pad = patch_geometry(d, vol["voxel_size"])
+    _check_fits(whole, vol, pad, patch)
+    return Split(
+        volumes=[*split.volumes, vol],
+        train=[*split.train, whole],
+        val=list(split.val),
+        normalization=dict(split.normalization),
+    )
