@@ -58,6 +58,7 @@ COMMAND_MODULES = (
     "volseg.cli.test_cmd",
     "volseg.cli.export_cmd",
     "volseg.cli.compare_cmd",
+    "volseg.cli.active_cmd",
 )
 
 
