@@ -55,6 +55,8 @@ def test_k_center_picks_the_farthest_and_hybrid_starts_from_the_most_uncertain()
     picks, _ = acq.k_center(x, 2, weights=w)
     assert picks[0] == 1
     assert picks[1] == 3  # distance 10 * 0.2 beats 4 * 0.5 and 9 * 0.2
+    picks, _ = acq.k_center(x, 2, chosen=[0, 1])  # the labelled set counts as picked
+    assert picks == [3, 4]
 
 
 def test_random_scores_follow_the_seed():

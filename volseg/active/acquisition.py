@@ -85,28 +85,35 @@ def random_scores(n: int, seed: int) -> np.ndarray:
 
 
 def k_center(
-    features: np.ndarray, k: int, *, weights: np.ndarray | None = None
+    features: np.ndarray,
+    k: int,
+    *,
+    weights: np.ndarray | None = None,
+    chosen: Sequence[int] = (),
 ) -> tuple[list[int], list[float]]:
-    """Greedy k-center: ``k`` rows of ``features`` ``(n, d)``, each the farthest (Euclidean,
-    after standardising every column) from those picked before, its distance multiplied by
-    ``weights`` when given. The first pick is the row nearest the pool's mean (no weights) or
-    the largest weight. Returns the picks and their gains (the first's: its weight or 0)."""
+    """Greedy k-center: ``k`` more rows of ``features`` ``(n, d)``, each the farthest
+    (Euclidean, after standardising every column) from those ``chosen`` before (the labelled
+    set) and picked so far, its distance multiplied by ``weights`` when given. With nothing
+    chosen, the first pick is the row nearest the pool's mean (no weights) or the largest
+    weight. Returns the picks and their gains (a first pick's: its weight or 0)."""
     x = np.asarray(features, dtype=np.float64)
     n = x.shape[0]
-    k = min(int(k), n)
+    taken = [int(c) for c in chosen]
+    k = min(int(k), n - len(taken))
     std = x.std(axis=0)
     x = (x - x.mean(axis=0)) / np.where(std > 0, std, 1.0)
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
-    if weights is None:
-        first, gain = int(np.argmin((x**2).sum(axis=1))), 0.0
-    else:
-        first = int(np.argmax(w))
-        gain = float(w[first])
-    picks, gains = [first], [gain]
-    dist = np.sqrt(((x - x[first]) ** 2).sum(axis=1))
+    picks: list[int] = []
+    gains: list[float] = []
+    if not taken and k > 0:
+        first = int(np.argmin((x**2).sum(axis=1)) if weights is None else np.argmax(w))
+        picks, gains = [first], [0.0 if weights is None else float(w[first])]
+    dist = np.full(n, np.inf)
+    for c in taken + picks:
+        dist = np.minimum(dist, np.sqrt(((x - x[c]) ** 2).sum(axis=1)))
     while len(picks) < k:
         score = dist * w
-        score[picks] = -np.inf
+        score[taken + picks] = -np.inf
         nxt = int(np.argmax(score))
         picks.append(nxt)
         gains.append(float(score[nxt]))
