@@ -89,8 +89,8 @@ class Predictor:
         self.shape = tuple(int(s) for s in volume.shape[-3:])
         self.context = tuple(w // 4 for w in self.plan.settings.window)
 
-    def foreground(self, box: Box, model: Any = None) -> np.ndarray:
-        """Channel 0 of the prediction of ``box`` (with context), cropped to ``box``."""
+    def maps(self, box: Box, model: Any = None) -> np.ndarray:
+        """All channels of the prediction of ``box`` (with context), cropped to ``box``."""
         from volseg.infer.sliding import predict_array
 
         s = self.plan.settings
@@ -101,7 +101,11 @@ class Predictor:
             sw_batch_size=s.sw_batch_size, padding_mode=s.padding_mode,
             activations=s.activations, device=s.device, amp=s.amp,
         )  # fmt: skip
-        return maps[(0, *slices(inner))]
+        return maps[(slice(None), *slices(inner))]
+
+    def foreground(self, box: Box, model: Any = None) -> np.ndarray:
+        """Channel 0 (foreground probability) of :meth:`maps`."""
+        return self.maps(box, model)[0]
 
 
 def rank(
