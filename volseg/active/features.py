@@ -22,7 +22,8 @@ def find_layer(model: Any, name: str) -> Any:
     if name and name in modules:
         return modules[name]
     close = difflib.get_close_matches(name, [n for n in modules if n], n=3)
-    hint = f"did you mean {', '.join(close)}?" if close else "see `volseg model summary`."
+    some = ", ".join([n for n in modules if n.count(".") >= 1][:4])
+    hint = f"did you mean {', '.join(close)}?" if close else f"names such as {some}."
     raise VolsegError(f"--feature-layer {name!r} is not a layer of the model; {hint}")
 
 
