@@ -59,6 +59,7 @@ COMMAND_MODULES = (
     "volseg.cli.export_cmd",
     "volseg.cli.compare_cmd",
     "volseg.cli.selftrain_cmd",
+    "volseg.cli.active_cmd",
 )
 
 
