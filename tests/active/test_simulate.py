@@ -71,3 +71,16 @@ def test_a_pool_too_small_for_the_rounds_is_refused_before_anything_is_written(
     code, _, err = run(simulate_args(config, out, "--rounds", "4"), capsys)
     assert code == 2 and "exceed the 8 regions" in err and len(err.strip().splitlines()) == 1
     assert not out.exists()
+
+
+def test_candidates_tile_every_training_piece_of_a_held_out_box():
+    """A box held out leaves several training pieces: each is tiled, a piece too small for one
+    region adds none, and no candidate reaches into the box."""
+    from volseg.active.simulate import _candidates
+    from volseg.data.split import Region
+
+    pieces = [Region(0, (0, 40), (0, 64), (0, 64)), Region(0, (40, 64), (0, 64), (0, 24)),
+              Region(0, (40, 64), (0, 64), (40, 44))]  # fmt: skip
+    boxes = _candidates(pieces, (16, 32, 16))
+    assert len(boxes) == 2 * 2 * 4 + 1 * 2 * 1
+    assert all(b[0] >= 40 and b[5] <= 24 for b in boxes if b[1] > 40)

@@ -64,6 +64,22 @@ def _query(predictor: Any, boxes: list[Box], labelled: list[int], strategy: str,
     return [free[i] for i in acq.order_by_score(scores)[:k]]
 
 
+def _candidates(train: Sequence[Any], region: Sequence[int]) -> list[Box]:
+    """Regions tiling every training region (a held-out box leaves several pieces); pieces too
+    small for one region add none, and at least one region must fit somewhere."""
+    boxes: list[Box] = []
+    for piece in train:
+        if any(s < r for s, r in zip(piece.shape, region, strict=True)) and len(train) > 1:
+            continue
+        origin = np.repeat(np.asarray(piece.start), 2)  # z0, z0, y0, y0, x0, x0
+        tiled = tile(piece.shape, region, name=f"the training region of shape {list(piece.shape)}")
+        boxes += [tuple(int(v) for v in np.asarray(b) + origin) for b in tiled]  # type: ignore[misc]
+    if not boxes:
+        shapes = [list(piece.shape) for piece in train]
+        raise VolsegError(f"no training region {shapes} holds one region of {list(region)}.")
+    return boxes
+
+
 def _mask(path: Path, shape: Sequence[int], boxes: list[Box], chosen: list[int], voxel,
           val: Any) -> str:  # fmt: skip
     """The labelled regions and the validation region (validation reads the mask too)."""
@@ -132,12 +148,10 @@ def simulate(
     if base.data.train_mask:
         raise VolsegError("--simulate makes its own data.train_mask; leave it empty in the config.")
     split = make_split(base)
-    if len(split.volumes) != 1 or len(split.train) != 1 or len(split.val) != 1:
+    if len(split.volumes) != 1 or len(split.val) != 1:
         raise VolsegError("--simulate needs one training volume with one validation region.")
-    train, val = split.train[0], split.val[0]
-    origin = np.repeat(np.asarray(train.start), 2)  # z0, z0, y0, y0, x0, x0
-    tiled = tile(train.shape, region, name=f"the training region of shape {list(train.shape)}")
-    boxes: list[Box] = [tuple(int(v) for v in np.asarray(b) + origin) for b in tiled]  # type: ignore[misc]
+    val = split.val[0]
+    boxes = _candidates(split.train, region)
     first, step = plan_rounds(len(boxes), start=start, query=query, rounds=rounds)
     seed = int(base.system.seed)
     initial = [int(i) for i in np.random.default_rng(seed).choice(len(boxes), first, replace=False)]
