@@ -80,7 +80,8 @@ def selftrain(
     rows: list[dict[str, Any]] = []
     folder = out / "iter-0"
     say(f"iteration 0: supervised training on {len(base.volumes)} labelled volume(s)")
-    run = _fit(cfg, out / "split.json", folder, None, progress, say)
+    cfg0 = _edited(cfg, optimization__max_steps=int(steps), optimization__max_epochs=int(steps))
+    run = _fit(cfg0, out / "split.json", folder, None, progress, say)
     from volseg.compare.runs import collect
 
     total = collect(run).steps
