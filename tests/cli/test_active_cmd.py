@@ -6,20 +6,11 @@ import json
 
 import numpy as np
 import pytest
-import torch
 
 from tests.infer.predict_fixtures import CONFIG, tiny_checkpoint, tiny_config, tiny_image
 from volseg.io import write_volume
 
 cli = importlib.import_module("volseg.cli.main")
-
-
-@pytest.fixture(autouse=True)
-def _threads():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

@@ -4,20 +4,12 @@ import importlib
 import zipfile
 
 import pytest
-import torch
 
 from tests.export.fixtures import block_network, make_run, synthetic_image, vesicle_config
 
 cli = importlib.import_module("volseg.cli.main")
 pytest.importorskip("bioimageio.core")
 pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.load` is deprecated:DeprecationWarning")
-
-
-@pytest.fixture(autouse=True)
-def _threads():
-    threads = torch.get_num_threads()
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

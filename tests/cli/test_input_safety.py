@@ -11,7 +11,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 import zarr
 
 from tests.decode.oracle import ball_labels, oracle_maps
@@ -47,13 +46,6 @@ def one_sentence(code: int, err: str, *fragments: str) -> None:
     assert len(lines) == 1 and lines[0].startswith("volseg: error: "), err
     for fragment in fragments:
         assert fragment in lines[0], lines[0]
-
-
-@pytest.fixture(autouse=True)
-def _threads():
-    threads = torch.get_num_threads()
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

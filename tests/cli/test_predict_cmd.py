@@ -6,20 +6,12 @@ import time
 
 import numpy as np
 import pytest
-import torch
 
 from tests.infer.predict_fixtures import CONFIG, tiny_checkpoint, tiny_config, tiny_image
 from volseg.io import is_complete, open_volume, write_volume
 from volseg.maps import dequantize
 
 cli = importlib.import_module("volseg.cli.main")
-
-
-@pytest.fixture(autouse=True)
-def _threads():
-    threads = torch.get_num_threads()
-    yield
-    torch.set_num_threads(threads)  # the command sets system.inference.num_cpus threads
 
 
 @pytest.fixture(scope="module")

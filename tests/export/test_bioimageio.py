@@ -4,7 +4,6 @@ with both weight formats, offline."""
 import zipfile
 
 import pytest
-import torch
 import yaml
 
 from tests.export.fixtures import (
@@ -28,13 +27,6 @@ def offline(monkeypatch, tmp_path):
     tried = block_network(monkeypatch, tmp_path / "bioimageio-cache")
     yield tried
     assert not tried, f"a test reached for the network: {tried}"
-
-
-@pytest.fixture(autouse=True)
-def _threads():
-    threads = torch.get_num_threads()
-    yield
-    torch.set_num_threads(threads)
 
 
 def rdf_of(path):
