@@ -136,6 +136,11 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: Any = "cpu") -> 
     ckpt = _torch_load(path, map_location, "checkpoint")
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
         raise VolsegError(f"{path} is not a volseg checkpoint (no '{FORMAT}' format marker).")
+    return _with_config(ckpt)
+
+
+def _with_config(ckpt: dict[str, Any]) -> dict[str, Any]:
+    """The checkpoint with its ``config_yaml`` parsed into ``config`` (a plain dict)."""
     ckpt["config"] = yaml.safe_load(ckpt.get("config_yaml") or "{}")
     return ckpt
 
@@ -147,10 +152,9 @@ def validated_state(ckpt: Mapping[str, Any]) -> dict[str, torch.Tensor]:
     ``best.pt`` is chosen by the validation score, so prediction, testing and fine-tuning must
     use the network that was scored; the last step's raw weights can be much worse early on.
     """
-    ema = ckpt.get("ema_state")
+    ema = ckpt.get("ema_state")  # saved only when the EMA was enabled
     opt = (ckpt.get("config") or {}).get("optimization") or {}
-    cfg = opt.get("ema") or {}
-    if ema and cfg.get("enabled", False) and cfg.get("use_for_validation", True):
+    if ema and (opt.get("ema") or {}).get("use_for_validation", True):
         inner = {k[len("module.") :]: v for k, v in ema.items() if k.startswith("module.")}
         if inner:
             return inner
@@ -265,8 +269,7 @@ def load_external_weights(
         )
     raw = _torch_load(path, "cpu", "weights")
     if isinstance(raw, dict) and raw.get("format") == FORMAT:  # a volseg checkpoint: the
-        raw = {**raw, "config": yaml.safe_load(raw.get("config_yaml") or "{}")}  # scored weights
-        state = validated_state(raw)
+        state = validated_state(_with_config(raw))  # weights its scores belong to
     else:
         state = _state_dict_of(raw, str(path))
     report = WeightsReport(prefix=prefix)
