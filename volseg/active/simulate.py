@@ -213,12 +213,11 @@ def _markdown(rows: list[dict[str, Any]]) -> str:
 
 
 def _plot(rows: list[dict[str, Any]], path: Path) -> None:
-    import matplotlib
+    # the project's Agg figure: no pyplot state, no backend switched under a running viewer
+    from volseg.train.figures import new_figure, save_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
+    fig = new_figure(9, 3.5)
+    axes = fig.subplots(1, 2)
     for strategy in dict.fromkeys(r["strategy"] for r in rows):
         mine = [r for r in rows if r["strategy"] == strategy]
         for ax, key in zip(axes, ("fg_iou", "instance_f1"), strict=True):
@@ -230,5 +229,4 @@ def _plot(rows: list[dict[str, Any]], path: Path) -> None:
         ax.set_ylim(0, 1)
     axes[1].legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save_figure(fig, path)

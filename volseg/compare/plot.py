@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from volseg.compare.runs import Run
-from volseg.train.figures import _figure, _save, moving_average
+from volseg.train.figures import moving_average, new_figure, save_figure
 from volseg.train.names import DIRECTION, TRAIN_LOSS
 
 STEP_LOSS = "train/loss"
@@ -40,7 +40,7 @@ def save_curves(path: str | Path, runs: list[Run], metric: str, *, window: int =
     todo = panels(runs, metric)
     cols = min(3, len(todo))
     nrows = -(-len(todo) // cols)
-    fig = _figure(4.5 * cols, 3.2 * nrows)
+    fig = new_figure(4.5 * cols, 3.2 * nrows)
     for k, (name, x) in enumerate(todo, start=1):
         ax = fig.add_subplot(nrows, cols, k)
         for i, run in enumerate(runs):
@@ -56,4 +56,4 @@ def save_curves(path: str | Path, runs: list[Run], metric: str, *, window: int =
         if k == 1:
             ax.legend(fontsize=7)
     fig.subplots_adjust(left=0.08, right=0.98, bottom=0.12, top=0.9, wspace=0.3, hspace=0.5)
-    return _save(fig, path)
+    return save_figure(fig, path)

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from volseg.train.figures import _figure, _save, label_colours
+from volseg.train.figures import label_colours, new_figure, save_figure
 
 COLUMNS = ("stage", "steps", "t_hi", "t_lo", "pseudo_fg", "pseudo_ignored", "fg_iou", "f1@0.5",
            "are_with_bg")  # fmt: skip
@@ -32,7 +32,7 @@ def save_panels(
     region (the pseudo-label is this iteration's rule applied to the previous model's maps of
     the same region, ignored voxels grey; none for the supervised run)."""
     z = view["image"].shape[0] // 2
-    fig = _figure(13, 3.6)
+    fig = new_figure(13, 3.6)
     panels = [("input", view["image"][z], "gray"), ("ground truth", _labels_rgb(view["gt"][z]),
               None)]  # fmt: skip
     if pseudo is None:
@@ -47,7 +47,7 @@ def save_panels(
         ax.set_title(name, fontsize=9)
         ax.axis("off")
     fig.suptitle(title, fontsize=10)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def _text(value: Any) -> str:
@@ -70,7 +70,7 @@ def to_csv(rows: list[dict[str, Any]]) -> str:
 def save_plot(path: Path, rows: list[dict[str, Any]]) -> Path:
     """Scores of the supervised run and each iteration against cumulative steps, the baseline
     (supervised only, same total steps) as a dashed line."""
-    fig = _figure(10, 3.4)
+    fig = new_figure(10, 3.4)
     base = [r for r in rows if r["stage"] == "baseline"]
     its = [r for r in rows if r["stage"] != "baseline"]
     for k, name in enumerate(("fg_iou", "f1@0.5", "are_with_bg"), start=1):
@@ -83,4 +83,4 @@ def save_plot(path: Path, rows: list[dict[str, Any]]) -> Path:
         if k == 1:
             ax.legend(fontsize=7)
     fig.subplots_adjust(left=0.07, right=0.98, bottom=0.16, top=0.88, wspace=0.3)
-    return _save(fig, path)
+    return save_figure(fig, path)

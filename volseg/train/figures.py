@@ -18,7 +18,8 @@ from volseg.atomic import atomic_write
 KINDS = ("image", "labels", "prob", "signed")
 
 
-def _figure(width: float, height: float):
+def new_figure(width: float, height: float):
+    """A matplotlib figure on the Agg canvas (no GUI backend), 80 dpi."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -27,7 +28,8 @@ def _figure(width: float, height: float):
     return fig
 
 
-def _save(fig, path: str | Path) -> Path:
+def save_figure(fig, path: str | Path) -> Path:
+    """Write ``fig`` as PNG to ``path`` atomically."""
     return atomic_write(path, lambda tmp: fig.savefig(tmp, format="png"))
 
 
@@ -44,7 +46,7 @@ def label_colours(labels: np.ndarray) -> np.ndarray:
 
 def save_slices(path: str | Path, panels: Sequence[tuple[str, np.ndarray, str]]) -> Path:
     """One row of 2D panels ``(title, array, kind)`` with ``kind`` in :data:`KINDS`."""
-    fig = _figure(3.0 * len(panels), 3.3)
+    fig = new_figure(3.0 * len(panels), 3.3)
     # Fixed margins: automatic layout engines cost more than drawing the panels.
     fig.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=0.9, wspace=0.05)
     for i, (title, array, kind) in enumerate(panels):
@@ -60,7 +62,7 @@ def save_slices(path: str | Path, panels: Sequence[tuple[str, np.ndarray, str]])
             ax.imshow(array, cmap="gray", interpolation="nearest")
         ax.set_title(title, fontsize=9)
         ax.set_axis_off()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def moving_average(values: Sequence[float], window: int) -> np.ndarray:
@@ -86,7 +88,7 @@ def save_curves(
         return None
     cols = min(3, panels)
     nrows = -(-panels // cols)
-    fig = _figure(4.0 * cols, 3.0 * nrows)
+    fig = new_figure(4.0 * cols, 3.0 * nrows)
     k = 1
     if train:
         ax = fig.add_subplot(nrows, cols, k)
@@ -110,4 +112,4 @@ def save_curves(
         ax.set_xlabel("epoch")
         k += 1
     fig.subplots_adjust(left=0.08, right=0.98, bottom=0.12, top=0.92, wspace=0.3, hspace=0.5)
-    return _save(fig, path)
+    return save_figure(fig, path)
