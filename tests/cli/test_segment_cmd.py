@@ -62,6 +62,7 @@ def test_an_absent_scheduler_fails_within_seconds(capsys, files, tmp_path):
         ("--block-shape", "8,32", "--block-shape must be three integers >= 1"),
         ("--halo", "0", "--halo must be three integers >= 1"),
         ("--cluster", "remote:3", "--cluster takes local:N"),
+        ("--voxel-size", "10,5", "--voxel-size must be three positive numbers z,y,x (nm)"),
     ],
 )
 def test_bad_options_exit_2(capsys, files, tmp_path, option, value, message):

@@ -117,9 +117,10 @@ def model_or_config(
     needs the image's voxel size (from its metadata or ``--voxel-size``), and says when the
     image is resampled to the model's grid.
     """
-    from volseg.infer.shipped import check_image_for, shipped_paths
+    from volseg.infer.shipped import check_image_for, parse_voxel_size, shipped_paths
 
-    extra = [] if voxel_size is None else [f"inference.voxel_size=[{voxel_size}]"]
+    size = parse_voxel_size(voxel_size)  # one check for both routes
+    extra = [] if size is None else [f"inference.voxel_size=[{','.join(map(str, size))}]"]
     if model is None:
         if config is None or checkpoint is None:
             raise VolsegError(
@@ -130,7 +131,7 @@ def model_or_config(
     if checkpoint is not None:
         raise VolsegError("--model brings its own weights; leave out --checkpoint.")
     cfg_path, weights = shipped_paths(model)
-    say(check_image_for(model, image, voxel_size))
+    say(check_image_for(model, image, size))
     first = [] if config is None else [config]
     return cfg_path, weights, [*first, *overrides, *extra]
 

@@ -15,7 +15,8 @@ def shipped_paths(name: str) -> tuple[Path, Path]:
     return zoo.config(name), zoo.weights(name)
 
 
-def _grid(text: str | None) -> tuple[float, ...] | None:
+def parse_voxel_size(text: str | None) -> tuple[float, ...] | None:
+    """``--voxel-size`` (``"5,5,5"``, ``"30x8x8"`` or one number for all axes) in nm."""
     if text is None:
         return None
     try:
@@ -29,11 +30,12 @@ def _grid(text: str | None) -> tuple[float, ...] | None:
     return values
 
 
-def check_image_for(name: str, image: str, voxel_size: str | None) -> str:
+def check_image_for(name: str, image: str, voxel_size: tuple[float, ...] | None) -> str:
     """One line on how shipped model ``name`` will see ``image``, or a VolsegError.
 
     Errors: a 2D image (volseg segments volumes; a 2D network runs slice by slice on one), an
-    image that records no voxel size when ``voxel_size`` (``--voxel-size``) is not given.
+    image that records no voxel size when ``voxel_size`` (``--voxel-size``, parsed by
+    :func:`parse_voxel_size`) is not given.
     """
     from volseg import zoo
     from volseg.io import open_volume
@@ -49,16 +51,13 @@ def check_image_for(name: str, image: str, voxel_size: str | None) -> str:
                 f"segments 3D volumes (z, y, x) — a {card.get('dims', 3)}D network run on a "
                 "volume: stack the slices into one (a folder of tif slices opens as one)."
             )
-        given = _grid(voxel_size)
-        found = recorded_voxel_size(volume)
+        size = voxel_size or recorded_voxel_size(volume)
     finally:
         volume.close()
-    size = given or found
     if size is None:
-        grid = " x ".join(f"{v:g}" for v in model_grid)
         raise VolsegError(
             f"{image} records no voxel size; give it with --voxel-size z,y,x in nm ({name} "
-            f"works at {grid} nm and resamples other grids to it)."
+            f"works at {_nm(model_grid)} and resamples other grids to it)."
         )
     if all(abs(a - b) <= 1e-3 * b for a, b in zip(size, model_grid, strict=True)):
         return f"{name}: the image is on the model's grid ({_nm(size)}), no resampling."
