@@ -49,6 +49,28 @@ DECODER_KWARGS: dict[str, dict[str, Param]] = {
         "min_instance_size": param(int, lo=0),
     },
 }
+_AFFINITY = {
+    "channels": param(list[int] | None, lo=0, min_length=1),
+    "offsets": param(str | list[list[int]] | None, min_length=1),
+    "min_instance_size": param(int, lo=0),
+}
+DECODER_KWARGS.update({
+    "affinity_cc": {**_AFFINITY, "threshold": param(float, **PROB)},
+    "agglomerate": {
+        **_AFFINITY,
+        "threshold": param(float, **PROB),
+        "merge_function": param(str, choices=("mean", "quantile")),
+        "quantile": param(int, choices=tuple(range(10, 100, 5))),
+        "fragments_low": param(float, **PROB),
+        "fragments_high": param(float, **PROB),
+    },
+    "mutex_watershed": {
+        **_AFFINITY,
+        "bias": param(float, **PROB),
+        "long_range_bias": param(float, **PROB),
+        "strides": param(list[int] | None, length=3, lo=1),
+    },
+})  # fmt: skip
 #: Score groups of ``test.evaluation.metrics`` (:data:`volseg.metrics.evaluate.GROUPS`).
 METRICS = ("adapted_rand", "voi", "match_instances", "semantic")
 #: Sweep objectives (:data:`volseg.metrics.objectives.OBJECTIVES`; a test keeps them equal).

@@ -210,6 +210,10 @@ def _check_test(cfg: dict[str, Any], where: str) -> None:
                     f"{cfg['model']['out_channels']} output channels (model.out_channels)."
                 )
 
+    from volseg.decode.affinity_settings import complete_config
+
+    complete_config(cfg, where)
+
 
 def _check_tune(tune: dict[str, Any], where: str) -> None:
     table = DECODER_KWARGS[tune["decoder"]]

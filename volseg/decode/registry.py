@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from volseg.decode.affinity import affinity_cc, agglomerate, mutex_watershed
 from volseg.decode.cc import cc
 from volseg.decode.contour_distance import contour_distance
 from volseg.decode.postprocess import kernel_connectivity, relabel_sequential, remove_small
@@ -76,7 +77,12 @@ DECODERS: dict[str, Callable[..., np.ndarray]] = {
     "contour_distance": contour_distance,
     "watershed": watershed_maps,
     "cc": cc_maps,
+    "affinity_cc": affinity_cc,
+    "agglomerate": agglomerate,
+    "mutex_watershed": mutex_watershed,
 }
+#: Decoders that read affinity channels (``offsets`` / ``channels`` options).
+AFFINITY_DECODERS = ("affinity_cc", "agglomerate", "mutex_watershed")
 
 
 def decoder_kwargs(name: str) -> list[str]:

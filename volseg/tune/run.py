@@ -33,6 +33,17 @@ DEFAULT_SPACES: dict[str, dict[str, list[Any]]] = {
     },
     "cc": {"threshold": [0.3, 0.4, 0.5, 0.6, 0.7], "min_instance_size": [0, 100, 1000]},
     "watershed": {"threshold": [0.3, 0.5, 0.7], "mask_threshold": [0.3, 0.5, 0.7]},
+    "affinity_cc": {"threshold": [0.5, 0.7, 0.9], "min_instance_size": [0, 100, 1000]},
+    "agglomerate": {
+        "threshold": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7],
+        "merge_function": ["mean", "quantile"],
+        "min_instance_size": [0, 100, 1000],
+    },
+    "mutex_watershed": {
+        "bias": [0.3, 0.5, 0.7],
+        "long_range_bias": [0.5, 0.7, 0.9],
+        "min_instance_size": [0, 100, 1000],
+    },
 }
 
 

@@ -14,6 +14,7 @@ before any work, and :func:`resolve` says on stderr when it applies settings tun
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -255,5 +256,34 @@ def resolve(
     if explicit:
         chosen.params.update(explicit)
         chosen.source += " + command-line options"
+    chosen = _with_affinity_layout(chosen, cfg=cfg, maps_path=maps_path, what=what)
     check_fits(chosen, n_channels=n_channels, what=what)
     return chosen
+
+
+def _with_affinity_layout(
+    chosen: DecoderSettings, *, cfg: Any, maps_path: str | None, what: str
+) -> DecoderSettings:
+    """An affinity decoder's channels and offsets from the maps' record, else the config."""
+    from volseg.decode.affinity_settings import (
+        AFFINITY_DECODERS,
+        complete,
+        layout_from_attrs,
+        layout_from_config,
+    )
+
+    if chosen.name not in AFFINITY_DECODERS:
+        return chosen
+    if maps_path is not None:
+        from volseg.io import open_volume
+
+        with open_volume(maps_path) as volume:
+            layout = layout_from_attrs(volume.attrs)
+    elif cfg is not None:
+        from omegaconf import OmegaConf
+
+        layout = layout_from_config(OmegaConf.to_container(cfg, resolve=True))
+    else:
+        return chosen
+    params = complete(chosen.name, chosen.params, layout, what=what)
+    return dataclasses.replace(chosen, params=params)

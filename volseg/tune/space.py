@@ -43,7 +43,7 @@ def parameter_names(decoder: str = "contour_distance") -> list[str]:
     """The sweepable parameters of ``decoder``, as written in a space."""
     names = []
     for name in _table(decoder):
-        if name in ("channels", "channel", "parallel", "levels"):
+        if name in ("channels", "channel", "parallel", "levels", "offsets", "strides"):
             continue  # which map, and how fast: not decoder settings to tune
         names += [f"{name}.seed", f"{name}.fg"] if _is_pair(decoder, name) else [name]
     return names
