@@ -105,13 +105,13 @@ def _block_shape(cfg: Any, block_shape: Sequence[int] | None) -> tuple[int, int,
     return value  # type: ignore[return-value]
 
 
-@locks_output("out")
 def _training_targets(ckpt: dict[str, Any]) -> Any:
     """The checkpoint's ``data.label_transform.targets`` (None for a checkpoint without them)."""
     data = (ckpt.get("config") or {}).get("data") or {}
     return (data.get("label_transform") or {}).get("targets")
 
 
+@locks_output("out")
 def predict(
     cfg: Any,
     checkpoint: str | os.PathLike[str],
