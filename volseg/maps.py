@@ -70,6 +70,32 @@ def dequantize(data: np.ndarray, attrs: dict[str, Any], *, source: str = "maps")
     return data.astype(np.float32) * scale + offset
 
 
+def add_offsets(
+    record: dict[str, Any], offsets: Sequence[Sequence[int]], voxel_size: Sequence[float]
+) -> dict[str, Any]:
+    """``record`` (a ``{volseg_maps: ...}`` attribute) with the affinity channels' offsets.
+
+    Args:
+        record: from :func:`describe` or :func:`quantize`.
+        offsets: ``(dz, dy, dx)`` voxel offsets of the affinity channels, in channel order.
+        voxel_size: ``(z, y, x)`` nm of the grid the offsets count (the training grid).
+    """
+    info = {
+        **record[ATTR],
+        "offsets": [[int(v) for v in o] for o in offsets],
+        "offsets_voxel_size": [float(v) for v in voxel_size],
+    }
+    return {**record, ATTR: info}
+
+
+def offsets_of(attrs: dict[str, Any]) -> list[list[int]] | None:
+    """Voxel offsets of the affinity channels recorded with the maps, None when there are none."""
+    info = attrs.get(ATTR)
+    if not info or info.get("offsets") is None:
+        return None
+    return [[int(v) for v in o] for o in info["offsets"]]
+
+
 def channel_names(attrs: dict[str, Any]) -> list[str] | None:
     """Channel names recorded with the maps, if any."""
     info = attrs.get(ATTR)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from volseg.config import (
     AUGMENTATIONS,
-    TARGET_CHANNELS,
     TARGET_KWARGS,
     enabled_augmentations,
     loads,
+    target_channels,
 )
 
 
@@ -29,4 +29,5 @@ def test_explicit_enabled_wins_over_preset() -> None:
 
 
 def test_target_tables_agree() -> None:
-    assert set(TARGET_KWARGS) == set(TARGET_CHANNELS)
+    assert all(target_channels(name) == 1 for name in TARGET_KWARGS if name != "affinity")
+    assert target_channels("affinity", {"offsets": "isotropic-12"}) == 12

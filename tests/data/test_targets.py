@@ -82,8 +82,11 @@ def test_spec_forms():
 
 
 def test_target_kwargs_lists_defaults():
-    assert set(TARGETS) == {"binary", "instance_boundary", "instance_edt", "semantic_edt"}
+    assert set(TARGETS) == {
+        "binary", "instance_boundary", "instance_edt", "semantic_edt", "affinity"
+    }  # fmt: skip
     assert target_kwargs("binary") == {}
+    assert target_kwargs("affinity") == {"offsets": "nearest", "unit": "voxel"}
     assert target_kwargs("instance_boundary") == {
         "thickness": 1,
         "edge_mode": "seg-all",

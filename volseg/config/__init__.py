@@ -12,9 +12,9 @@ from volseg.config.schema import SECTIONS, Config
 from volseg.config.schema_data import (
     AUGMENTATION_PRESETS,
     AUGMENTATIONS,
-    TARGET_CHANNELS,
     TARGET_KWARGS,
     enabled_augmentations,
+    target_channels,
 )
 from volseg.config.schema_decode import DECODER_KWARGS, METRICS
 from volseg.config.schema_model import (
@@ -41,12 +41,12 @@ __all__ = [
     "OPTIMIZER_KEYS",
     "SCHEDULER_KEYS",
     "SECTIONS",
-    "TARGET_CHANNELS",
     "TARGET_KWARGS",
     "count_keys",
     "down_factors",
     "enabled_augmentations",
     "load",
     "loads",
+    "target_channels",
     "to_yaml",
 ]

@@ -12,7 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+# Output channels of a label target (one, or one per affinity offset), for the config checks.
+from volseg.channels import target_channels as target_channels
 from volseg.config.fields import CONNECTIVITY, POSITIVE, PROB, Param, param, spec
+from volseg.offsets import UNITS
 
 #: Keyword arguments each label target accepts, and their rules.
 TARGET_KWARGS: dict[str, dict[str, Param]] = {
@@ -33,9 +36,12 @@ TARGET_KWARGS: dict[str, dict[str, Param]] = {
         "alpha_back": param(float, **POSITIVE),
         "mode": param(str, choices=("3d", "2d")),
     },
+    "affinity": {
+        # a preset name (checked with the offsets in validate) or [dz, dy, dx]s
+        "offsets": param(str | list[list[int]] | list[list[float]]),
+        "unit": param(str, choices=UNITS),
+    },
 }
-#: Output channels each label target produces.
-TARGET_CHANNELS = {"binary": 1, "instance_boundary": 1, "instance_edt": 1, "semantic_edt": 1}
 
 AUGMENTATIONS = (
     "flip",
@@ -76,7 +82,7 @@ class TargetConfig:
 
 @dataclass
 class LabelTransformConfig:
-    """Training targets, one output channel each, in this order."""
+    """Training targets in this order, one output channel each (affinity: one per offset)."""
 
     targets: list[TargetConfig] = field(
         default_factory=lambda: [

@@ -11,7 +11,7 @@ import typing
 from typing import Any
 
 from volseg.config.duration import parse_duration
-from volseg.config.schema_data import TARGET_KWARGS
+from volseg.config.schema_data import TARGET_KWARGS, target_channels
 from volseg.config.schema_decode import DECODER_KWARGS
 from volseg.config.schema_run import (
     OPTIMIZER_KEYS,
@@ -49,6 +49,24 @@ def _check_targets(cfg: dict[str, Any], where: str) -> None:
                 "each target may appear once."
             )
         seen.add(t["name"])
+        if t["name"] == "affinity":
+            _check_affinity(cfg, t["kwargs"], path, where)
+
+
+def _check_affinity(cfg: dict[str, Any], kwargs: dict[str, Any], path: str, where: str) -> None:
+    """Offsets parse (known preset, whole non-zero triples) and fit in the training patch."""
+    from volseg.channels import affinity_offsets
+    from volseg.offsets import check_fit
+
+    grid = cfg["data"]["train_resolution"]
+    try:
+        target_channels("affinity", kwargs)
+        if kwargs.get("unit") == "nm" and grid is None:
+            return  # the training grid is the data's own: checked when the data is read
+        offsets = affinity_offsets(kwargs, voxel_size=grid)
+        check_fit(offsets, cfg["model"]["input_size"], what="training patch (model.input_size)")
+    except VolsegError as exc:
+        raise VolsegError(f"{where}: `{path}.offsets`: {exc}") from None
 
 
 def _check_paths(section: dict[str, Any], prefix: str, names: list[str], where: str) -> None:

@@ -6,7 +6,7 @@ import math
 from typing import Any
 
 from volseg.config.fields import Param
-from volseg.config.schema_data import TARGET_CHANNELS
+from volseg.config.schema_data import target_channels
 from volseg.config.schema_model import (
     ARCHITECTURE_KEYS,
     DEFAULT_FILTERS,
@@ -45,10 +45,12 @@ def check_model(cfg: dict[str, Any], where: str) -> None:
     _check_architecture_keys(m, arch, where)
     _check_shapes(m, arch, where)
     _check_losses(m, where)
-    targets = [t["name"] for t in cfg["data"]["label_transform"]["targets"]]
-    _check_multi_task(m, targets, where)
+    entries = cfg["data"]["label_transform"]["targets"]
+    channels = {t["name"]: target_channels(t["name"], t["kwargs"]) for t in entries}
+    targets = list(channels)
+    _check_multi_task(m, channels, where)
     if targets:
-        need = sum(TARGET_CHANNELS[t] for t in targets)
+        need = sum(channels.values())
         if m["out_channels"] != need:
             raise VolsegError(
                 f"{where}: `model.out_channels` is {m['out_channels']} but "
@@ -125,7 +127,7 @@ def _check_losses(m: dict[str, Any], where: str) -> None:
             raise VolsegError(f"{where}: `model.loss_kwargs[{i}]`: {exc}") from None
 
 
-def _check_multi_task(m: dict[str, Any], targets: list[str], where: str) -> None:
+def _check_multi_task(m: dict[str, Any], targets: dict[str, int], where: str) -> None:
     n_out, n_loss = m["out_channels"], len(m["loss_functions"])
     taken: list[tuple[int, int]] = []
     named: set[str] = set()
@@ -157,10 +159,11 @@ def _check_multi_task(m: dict[str, Any], targets: list[str], where: str) -> None
         if name in named:
             raise VolsegError(f"{where}: {path} repeats target {name!r}; give each target one row.")
         named.add(name)
-        if end - start != TARGET_CHANNELS[name]:
+        if end - start != targets[name]:
+            per = " (one per offset)" if name == "affinity" else ""
             raise VolsegError(
                 f"{where}: {path} gives target {name!r} {end - start} channels; "
-                f"it has {TARGET_CHANNELS[name]}."
+                f"it has {targets[name]}{per}."
             )
         bad = [j for j in losses if not 0 <= j < n_loss]
         if bad:

@@ -1,7 +1,8 @@
 """Training targets from a label volume: ``make_targets(labels, voxel_size, spec)``.
 
-Each target is one float32 channel ``(z, y, x)``; ``make_targets`` stacks them channel-first in
-spec order. Targets (``name``: kwargs):
+Each target is one float32 channel ``(z, y, x)`` (``affinity``: one per offset, see
+:func:`volseg.channels.target_channels`); ``make_targets`` stacks them channel-first in spec
+order. Targets (``name``: kwargs):
 
 - ``binary``: 1 on foreground (``labels > 0``), 0 on background.
 - ``instance_boundary`` (thickness=1, edge_mode="seg-all", mode_2d=False, connectivity=26): 1 on
@@ -10,11 +11,15 @@ spec order. Targets (``name``: kwargs):
   (0, 1], -1 on background, see :func:`volseg.data.edt_maps.instance_edt`.
 - ``semantic_edt`` (alpha_fore=80, alpha_back=500, mode="3d"): signed tanh distance in [-1, 1],
   see :func:`volseg.data.edt_maps.semantic_edt`.
+- ``affinity`` (offsets="nearest", unit="voxel"): one 1/0 channel per offset, -1 where the
+  partner voxel lies outside the patch or either voxel is masked out, see
+  :func:`volseg.data.affinity.affinities`; ``unit: nm`` offsets use ``voxel_size``.
 
-Ignore region: voxels where ``mask`` is False are set to -1 in *every* channel. For ``binary``
-and ``instance_boundary`` (values 0/1) -1 therefore means "ignore". ``instance_edt`` and
-``semantic_edt`` also use -1 (or values near it) for background, so for those channels the
-ignore region must be taken from the boolean mask itself, never from the value.
+Ignore region: voxels where ``mask`` is False are set to -1 in *every* channel. For
+``binary``, ``instance_boundary`` and ``affinity`` (values 0/1) -1 therefore means "ignore".
+``instance_edt`` and ``semantic_edt`` also use -1 (or values near it) for background, so for
+those channels the ignore region must be taken from the boolean mask itself, never from the
+value.
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ from typing import Any
 import fastremap
 import numpy as np
 
+from volseg.channels import affinity_offsets, target_layout
+from volseg.data.affinity import affinities
 from volseg.data.boundary import instance_boundary
 from volseg.data.edt_maps import instance_edt, semantic_edt
 from volseg.errors import VolsegError
@@ -55,18 +62,35 @@ def _boundary(
     return bd.astype(np.float32)
 
 
+def _affinity(
+    labels: np.ndarray,
+    voxel_size: Triple,
+    *,
+    offsets: Any = "nearest",
+    unit: str = "voxel",
+    mask: np.ndarray | None = None,
+) -> np.ndarray:
+    kwargs = {"offsets": offsets, "unit": unit}
+    return affinities(labels, affinity_offsets(kwargs, voxel_size=voxel_size), mask=mask)
+
+
+#: Targets that take the ignore mask themselves (a pair is ignored if either voxel is).
+MASKED_TARGETS = ("affinity",)
+
 TARGETS: dict[str, Callable[..., np.ndarray]] = {
     "binary": _binary,
     "instance_boundary": _boundary,
     "instance_edt": instance_edt,
     "semantic_edt": semantic_edt,
+    "affinity": _affinity,
 }
 
 
 def target_kwargs(name: str) -> dict[str, Any]:
     """Accepted keyword arguments of target ``name`` with their defaults."""
     params = inspect.signature(TARGETS[name]).parameters.values()
-    return {p.name: p.default for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY}
+    keyword = [p for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY and p.name != "mask"]
+    return {p.name: p.default for p in keyword}
 
 
 def _plain(value: Any) -> Any:
@@ -86,7 +110,7 @@ def parse_spec(spec: Iterable[Any]) -> list[tuple[str, dict[str, Any]]]:
             target names; OmegaConf lists/dicts are accepted.
 
     Returns:
-        One ``(name, kwargs)`` pair per channel, in order.
+        One ``(name, kwargs)`` pair per target, in order.
     """
     spec = _plain(spec)
     if isinstance(spec, str | Mapping) or not isinstance(spec, Iterable):
@@ -164,10 +188,12 @@ def make_targets(
         spec: targets in channel order, e.g.
             ``[{"name": "binary"}, {"name": "instance_edt", "kwargs": {"mode": "2d"}}]``.
         mask: optional boolean ``(z, y, x)`` array, False = ignore; those voxels get -1 in every
-            channel (see the module docstring for what -1 means per target).
+            channel (see the module docstring for what -1 means per target); affinity pairs
+            with one such voxel are -1 too.
 
     Returns:
-        float32 array ``(c, z, y, x)``, one channel per spec entry.
+        float32 array ``(c, z, y, x)``: one channel per spec entry, one per offset for
+        ``affinity``.
     """
     pairs = parse_spec(spec)
     labels = _check_labels(labels)
@@ -188,9 +214,11 @@ def make_targets(
     # Consecutive ids in the smallest dtype: every target is invariant to relabelling, and the
     # filters/EDT run faster on narrow integers.
     ids, _ = fastremap.renumber(np.ascontiguousarray(labels), preserve_zero=True, in_place=False)
-    maps = np.empty((len(pairs), *labels.shape), dtype=np.float32)
-    for c, (name, kwargs) in enumerate(pairs):
-        maps[c] = TARGETS[name](ids, voxel_size, **kwargs)
+    layout = target_layout(pairs, voxel_size=voxel_size)
+    maps = np.empty((layout[-1][2], *labels.shape), dtype=np.float32)
+    for (name, kwargs), (_, first, end) in zip(pairs, layout, strict=True):
+        extra = {"mask": valid} if name in MASKED_TARGETS else {}
+        maps[first:end] = TARGETS[name](ids, voxel_size, **kwargs, **extra)
     if valid is not None:
         maps[:, ~valid] = -1.0
     return maps

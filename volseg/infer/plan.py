@@ -3,8 +3,8 @@
 :class:`PredictionPlan` is small and picklable: the in-process streamed run and every Dask
 task of a blockwise run use the same plan, so they compute the same numbers. It holds the
 sliding-window settings, the window grid on the network grid, the resampling between data and
-network grids, the image's normalisation statistics (from the whole volume, like training) and
-the output's dtype and channel names.
+network grids, the image's normalisation statistics (from the whole volume, like training),
+the output's dtype and channel names, and the voxel offsets of affinity channels.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ class PredictionPlan:
     dtype: str
     in_channels: int
     signature: dict[str, Any] = field(default_factory=dict)
+    offsets: tuple[tuple[int, int, int], ...] | None = None
 
     @property
     def spatial_shape(self) -> tuple[int, int, int]:
@@ -109,6 +110,32 @@ def channel_names(model_cfg: Any) -> tuple[str, ...]:
     return tuple(names)
 
 
+def affinity_offsets_of(
+    targets: Any, channels: tuple[str, ...], voxel_size: tuple[float, float, float]
+) -> tuple[tuple[int, int, int], ...] | None:
+    """Voxel offsets of the ``affinity`` output channels (in their order), or None without them.
+
+    Args:
+        targets: the training config's ``data.label_transform.targets``.
+        channels: one target name per output channel (:func:`channel_names`).
+        voxel_size: the network grid, for offsets given in nm.
+    """
+    from volseg.channels import affinity_offsets
+    from volseg.models import _config as C
+
+    if "affinity" not in channels:
+        return None
+    entries = [e for e in C.plain(targets or []) if isinstance(e, Mapping)]
+    kwargs = next((e.get("kwargs") for e in entries if e.get("name") == "affinity"), None)
+    offsets = affinity_offsets(kwargs, voxel_size=voxel_size)
+    if len(offsets) != channels.count("affinity"):
+        raise VolsegError(
+            f"the model has {channels.count('affinity')} affinity channels but the training "
+            f"targets give {len(offsets)} offsets."
+        )
+    return offsets
+
+
 def check_window(model: Any, window: tuple[int, ...], source: str) -> None:
     """The network must accept the window (its spatial sizes divisible by the down factor)."""
     divisor = getattr(model, "divisor", None)
@@ -153,8 +180,13 @@ def make_plan(
     volume: Volume,
     image: str,
     device: str,
+    targets: Any = None,
 ) -> PredictionPlan:
-    """Decide the prediction of ``volume`` with ``model`` (see :class:`PredictionPlan`)."""
+    """Decide the prediction of ``volume`` with ``model`` (see :class:`PredictionPlan`).
+
+    ``targets`` are the training targets (from the checkpoint's config; ``cfg``'s when None):
+    they give the voxel offsets of affinity channels.
+    """
     from volseg.data.normalize import image_stats
     from volseg.models import channel_activations
 
@@ -198,6 +230,7 @@ def make_plan(
     rescale = make_rescale(volume.spatial_shape, volume.voxel_size, resolution)
     grid = make_grid(rescale.net_shape, window, settings.overlap)
     dtype = str(cfg.inference.save_prediction.dtype)
+    channels = channel_names(ckpt_model)
     signature = {
         "checkpoint": str(Path(checkpoint).resolve()),
         "image": image,
@@ -228,10 +261,15 @@ def make_plan(
         settings=settings,
         grid=grid,
         rescale=rescale,
-        channels=channel_names(ckpt_model),
+        channels=channels,
         dtype=dtype,
         in_channels=in_channels,
         signature=signature,
+        offsets=affinity_offsets_of(
+            cfg.data.label_transform.targets if targets is None else targets,
+            channels,
+            rescale.net_voxel,
+        ),
     )
 
 
@@ -266,12 +304,14 @@ def to_stored(maps: np.ndarray, plan: PredictionPlan) -> np.ndarray:
 
 def maps_attrs(plan: PredictionPlan) -> dict[str, Any]:
     """Attributes of the maps node: channel names, quantisation record, provenance."""
-    from volseg.maps import describe, quantize
+    from volseg.maps import add_offsets, describe, quantize
 
     if plan.dtype == "uint8":
         record = quantize(np.zeros((plan.out_channels, 1, 1, 1), np.float32), plan.channels)[1]
     else:
         record = describe(plan.channels)
+    if plan.offsets is not None:
+        record = add_offsets(record, plan.offsets, plan.rescale.net_voxel)
     return {
         **record,
         "channels": list(plan.channels),

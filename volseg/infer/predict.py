@@ -105,6 +105,12 @@ def _block_shape(cfg: Any, block_shape: Sequence[int] | None) -> tuple[int, int,
     return value  # type: ignore[return-value]
 
 
+def _training_targets(ckpt: dict[str, Any]) -> Any:
+    """The checkpoint's ``data.label_transform.targets`` (None for a checkpoint without them)."""
+    data = (ckpt.get("config") or {}).get("data") or {}
+    return (data.get("label_transform") or {}).get("targets")
+
+
 @locks_output("out")
 def predict(
     cfg: Any,
@@ -171,6 +177,7 @@ def predict(
         volume=volume,
         image=name,
         device=device,
+        targets=_training_targets(ckpt),
     )
     chunks = output_chunks(plan, cfg.inference.save_prediction.chunks, blocks)
     prepare_output(out, plan, chunks=chunks, offset=volume.offset, overwrite=overwrite)

@@ -14,6 +14,7 @@ from typing import Any
 
 from torch import nn
 
+from volseg.channels import MULTI_CHANNEL, target_layout
 from volseg.errors import VolsegError
 from volseg.losses.balancing import STRATEGIES, make_balancing
 from volseg.losses.multitask import MultiTaskLoss
@@ -79,21 +80,32 @@ def _check_pair(task: Task, name: str, loss: nn.Module) -> None:
         )
 
 
-def _target_names(targets: Any) -> list[str] | None:
+def _target_layout(targets: Any) -> list[tuple[str, int, int]] | None:
+    """``(name, first, end)`` target channels per target entry (names or ``{name, kwargs}``)."""
     if targets is None:
         return None
-    entries = C.plain(targets)
-    return [check_target(e.get("name") if isinstance(e, Mapping) else e) for e in entries]
+    pairs = []
+    for e in C.plain(targets):
+        name = check_target(e.get("name") if isinstance(e, Mapping) else e)
+        pairs.append((name, (e.get("kwargs") or {}) if isinstance(e, Mapping) else {}))
+    return target_layout(pairs)
+
+
+def _channel_words(name: str, n: int) -> str:
+    per = " (one per offset)" if name in MULTI_CHANNEL else ""
+    return f"{n} channel{'' if n == 1 else 's'}{per}"
 
 
 def _target_slices(
-    tasks: list[Task], names: list[str] | None, out: int, single: bool
+    tasks: list[Task], layout: list[tuple[str, int, int]] | None, out: int, single: bool
 ) -> tuple[list[tuple[int, int]], int]:
     """Target channels per task (by target name, or positional without a target list)."""
-    if names is None:
+    if layout is None:
         return [(t.start, t.end) for t in tasks], out
+    names = [name for name, _, _ in layout]
+    n_target = layout[-1][2] if layout else 0
     if single:
-        if len(names) != out or any(n in DISTANCE_TARGETS for n in names):
+        if n_target != out or any(n in DISTANCE_TARGETS for n in names):
             raise VolsegError(
                 f"without model.multi_task_config the {out} output channel(s) are compared with "
                 f"the targets {names} channel by channel as probabilities; set multi_task_config "
@@ -102,17 +114,19 @@ def _target_slices(
         return [(0, out)], out
     slices = []
     for t in tasks:
-        hits = [i for i, n in enumerate(names) if n == t.name]
+        hits = [(first, end) for n, first, end in layout if n == t.name]
         if len(hits) != 1:
             what = "is not among" if not hits else "appears more than once in"
             raise VolsegError(f"task target {t.name!r} {what} the targets {names}.")
-        if t.end - t.start != 1:
+        first, end = hits[0]
+        if t.end - t.start != end - first:
             raise VolsegError(
                 f"model.multi_task_config maps {t.end - t.start} output channels "
-                f"({t.start}..{t.end - 1}) to target {t.name!r}, which has 1 channel."
+                f"({t.start}..{t.end - 1}) to target {t.name!r}, which has "
+                f"{_channel_words(t.name, end - first)}."
             )
-        slices.append((hits[0], hits[0] + 1))
-    return slices, len(names)
+        slices.append((first, end))
+    return slices, n_target
 
 
 def _scale_weights(cfg: Any) -> list[float]:
@@ -137,8 +151,9 @@ def build(model_cfg: Any, *, targets: Any = None) -> MultiTaskLoss:
 
     Args:
         model_cfg: the ``model`` config section (DictConfig, dict or namespace).
-        targets: target names in channel order (``data.label_transform.targets``, names or
-            ``{name, kwargs}`` entries); tasks then find their target by name. Without it the
+        targets: targets in channel order (``data.label_transform.targets``, names or
+            ``{name, kwargs}`` entries; an affinity target's kwargs give its channel count, one
+            per offset); tasks then find their target by name. Without it the
             target channels of a task are its output channels (PyTorch Connectomics style).
 
     Returns:
@@ -167,7 +182,7 @@ def build(model_cfg: Any, *, targets: Any = None) -> MultiTaskLoss:
             _check_pair(task, names[li], losses[li])
     single = not C.get(model_cfg, "multi_task_config")
     out = C.get(model_cfg, "out_channels")
-    slices, n_target = _target_slices(tasks, _target_names(targets), out, single)
+    slices, n_target = _target_slices(tasks, _target_layout(targets), out, single)
     kind = C.choice(C.get(model_cfg, "loss_balancing", "none"), "loss_balancing", STRATEGIES)
     extra = {}
     if kind == "gradnorm":

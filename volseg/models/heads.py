@@ -4,8 +4,9 @@
 ``[start, end, target, [loss indices]]`` compares output channels ``start:end`` with the target
 named ``target`` using the listed losses. The target decides the head activation:
 
-- probability targets (``binary``, ``instance_boundary``): **sigmoid**; in their targets -1
-  marks ignored voxels;
+- probability targets (``binary``, ``instance_boundary``, ``affinity``): **sigmoid**; in their
+  targets -1 marks ignored voxels (per channel: an affinity channel ignores the pairs that
+  leave the patch);
 - distance targets (``instance_edt``, ``semantic_edt``): **tanh**; -1 is a real value there
   (background), so their ignore region comes only from the explicit mask.
 
@@ -26,7 +27,7 @@ import torch
 from volseg.errors import VolsegError
 from volseg.models import _config as C
 
-PROBABILITY_TARGETS = ("binary", "instance_boundary")
+PROBABILITY_TARGETS = ("binary", "instance_boundary", "affinity")
 DISTANCE_TARGETS = ("instance_edt", "semantic_edt")
 DEFAULT_LOSSES = ["BCEWithLogitsLoss", "DiceLoss"]
 

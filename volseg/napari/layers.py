@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from volseg.errors import VolsegError
-from volseg.maps import ATTR, channel_names, channel_range
+from volseg.maps import ATTR, channel_names, channel_range, offsets_of
 from volseg.napari.discover import Found, Item
 from volseg.napari.errors_layer import COLORS, DEFAULT_MIN_OVERLAP, error_labels
 
@@ -43,16 +43,19 @@ COLORMAPS = {"pred/binary": "magma", "pred/boundary": "inferno", "pred/edt": "vi
 def map_roles(names: Sequence[str] | None, n_channels: int) -> list[str]:
     """Layer role per map channel.
 
-    A known stored name picks the role; an unknown or missing name falls back to the
-    design's channel order (0 foreground, 1 boundary, 2 distance) when that role is free,
-    else ``pred/<name>``.
+    A known stored name picks the role; affinity channels are ``pred/affinity_<k>`` (k counts
+    the affinity channels); an unknown or missing name falls back to the design's channel order
+    (0 foreground, 1 boundary, 2 distance) when that role is free, else ``pred/<name>``.
     """
     names = [names[c] if names and c < len(names) else None for c in range(n_channels)]
     named = [CHANNEL_ROLES.get(str(n).lower()) if n is not None else None for n in names]
     roles: list[str] = []
+    n_affinity = 0
     for c, (name, role) in enumerate(zip(names, named, strict=True)):
         own = f"pred/{name if name is not None else f'c{c}'}"
-        if role is None:
+        if name == "affinity":
+            role, n_affinity = f"pred/affinity_{n_affinity}", n_affinity + 1
+        elif role is None:
             by_order = PRED_ROLES[c] if c < len(PRED_ROLES) else None
             free = by_order is not None and by_order not in named and by_order not in roles
             role = by_order if free else own
@@ -104,6 +107,7 @@ def map_layers(item: Item, *, thresholds: dict[str, Any] | None = None) -> list[
     """One hidden image layer per map channel."""
     n_channels = item.shape[0]
     names = channel_names(item.attrs)
+    offsets = offsets_of(item.attrs) or []
     out = []
     for c, role in enumerate(map_roles(names, n_channels)):
         channel = names[c] if names and c < len(names) else role.split("/", 1)[1]
@@ -111,6 +115,8 @@ def map_layers(item: Item, *, thresholds: dict[str, Any] | None = None) -> list[
         data, extra = _data(levels)
         lo, hi = (-1.0, 1.0) if role == "pred/edt" else channel_range(channel)
         meta = _meta(item, role, channel=channel, index=c, thresholds=thresholds)
+        if role.startswith("pred/affinity_") and int(role.rsplit("_", 1)[1]) < len(offsets):
+            meta["metadata"]["volseg"]["offset"] = offsets[int(role.rsplit("_", 1)[1])]
         meta.update(
             name=role,
             visible=False,

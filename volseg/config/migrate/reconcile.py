@@ -14,7 +14,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from volseg.config.migrate.table import Report
-from volseg.config.schema_data import AUGMENTATIONS, TARGET_CHANNELS
+from volseg.config.schema_data import AUGMENTATIONS, target_channels
 from volseg.config.schema_model import (
     ARCHITECTURE_KEYS,
     DEFAULT_FILTERS,
@@ -99,7 +99,8 @@ def sizes(rep: Report) -> None:
 def targets(rep: Report) -> None:
     """Targets, out_channels and multi_task_config agree; every loss list lines up."""
     out_ch = rep.get("model.out_channels", ModelConfig().out_channels)
-    names = [t["name"] for t in rep.get("data.label_transform.targets") or []]
+    given = rep.get("data.label_transform.targets") or []
+    names = [t["name"] for t in given]
     if not names and "model" not in rep.out:
         return  # no model at all: volseg's defaults stand
     if not names:
@@ -111,7 +112,8 @@ def targets(rep: Report) -> None:
         rep.log("data.label_transform.targets", "converted" if out_ch in why else "untranslated",
                 "data.label_transform.targets", f"the file names no targets: {names}; "
                 + why.get(out_ch, f"volseg has no {out_ch}-channel target set"))  # fmt: skip
-    need = sum(TARGET_CHANNELS[n] for n in names)
+    kwargs = [t.get("kwargs") for t in given] or [None] * len(names)
+    need = sum(target_channels(n, kw) for n, kw in zip(names, kwargs, strict=True))
     if out_ch != need:
         given = rep.get("model.out_channels") is not None
         rep.set("model.out_channels", need)
@@ -234,7 +236,8 @@ def inference(rep: Report) -> None:
         rep.log("inference.test_time_augmentation.enabled", "converted",
                 "inference.test_time_augmentation.enabled", "on with no flips or rotations "
                 "averages the identity alone, which is off")  # fmt: skip
-    names = [t["name"] for t in rep.get("data.label_transform.targets") or []]
+    given = rep.get("data.label_transform.targets") or []
+    names = [t["name"] for t in given]
     if rep.get("test.decoding") is None and names and names != _DEFAULT_TARGETS:
         if names[0] == "instance_boundary":
             step = {"name": "watershed", "kwargs": {"channel": 0, "invert": False}}
