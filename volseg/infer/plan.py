@@ -136,6 +136,16 @@ def affinity_offsets_of(
     return offsets
 
 
+def affinity_pairs(
+    channels: tuple[str, ...], offsets: Any
+) -> tuple[tuple[int, tuple[int, int, int]], ...]:
+    """``(output channel, offset)`` of every affinity channel (for test-time augmentation)."""
+    if not offsets:
+        return ()
+    index = [i for i, name in enumerate(channels) if name == "affinity"]
+    return tuple((i, tuple(int(v) for v in o)) for i, o in zip(index, offsets, strict=True))
+
+
 def check_window(model: Any, window: tuple[int, ...], source: str) -> None:
     """The network must accept the window (its spatial sizes divisible by the down factor)."""
     divisor = getattr(model, "divisor", None)
@@ -200,7 +210,16 @@ def make_plan(
     window = tuple(int(w) for w in (sw.window_size or cfg.model.input_size))
     source = "inference.sliding_window.window_size" if sw.window_size else "model.input_size"
     check_window(model, window, source)
-    tta = tta_from_config(cfg.inference.test_time_augmentation)
+    channels = channel_names(ckpt_model)
+    resolution = cfg.data.train_resolution
+    rescale = make_rescale(volume.spatial_shape, volume.voxel_size, resolution)
+    offsets = affinity_offsets_of(
+        cfg.data.label_transform.targets if targets is None else targets,
+        channels,
+        rescale.net_voxel,
+    )
+    tta = tta_from_config(cfg.inference.test_time_augmentation,
+                          affinity=affinity_pairs(channels, offsets))  # fmt: skip
     if tta is not None and any(v.k % 2 for v in tta.views) and window[1] != window[2]:
         raise VolsegError(
             f"test_time_augmentation.rotate90 needs a square (y, x) window, got {list(window)}."
@@ -226,11 +245,8 @@ def make_plan(
         device=device,
         amp=AMP.get(str(cfg.optimization.precision)) if device == "cuda" else None,
     )
-    resolution = cfg.data.train_resolution
-    rescale = make_rescale(volume.spatial_shape, volume.voxel_size, resolution)
     grid = make_grid(rescale.net_shape, window, settings.overlap)
     dtype = str(cfg.inference.save_prediction.dtype)
-    channels = channel_names(ckpt_model)
     signature = {
         "checkpoint": str(Path(checkpoint).resolve()),
         "image": image,
@@ -265,11 +281,7 @@ def make_plan(
         dtype=dtype,
         in_channels=in_channels,
         signature=signature,
-        offsets=affinity_offsets_of(
-            cfg.data.label_transform.targets if targets is None else targets,
-            channels,
-            rescale.net_voxel,
-        ),
+        offsets=offsets,
     )
 
 

@@ -11,6 +11,8 @@ grid), so validation scores what ``volseg predict`` would give; the maps are dec
   ``test.evaluation.min_instance_size`` voxels are dropped first; regions without labelled
   voxels are left out); ``val/are_with_bg``: the same with gt background as a segment, so
   false positives count;
+- ``val/voi_split``, ``val/voi_merge``: variation of information (bits), gt background
+  left out, with the same small-instance rule;
 - ``val/seg_fg_iou``, ``val/seg_fg_dice``: the *segmentation's* foreground (labels > 0)
   against ``labels > 0``, hard;
 - ``val/f1_50``, ``val/ap_50``, ``val/ap_75``: instance F1 at IoU 0.5 and MitoEM AP at 0.5 /
@@ -153,6 +155,7 @@ def score_region(
         s.update({k: float("nan") for k in ("are_ignore_bg", "precision", "recall")})
     scores.update({"val/are": s["are_ignore_bg"], "val/precision": s["precision"],
                    "val/recall": s["recall"], "val/are_with_bg": s["are_with_bg"],
+                   "val/voi_split": s["voi_split"], "val/voi_merge": s["voi_merge"],
                    "val/seg_fg_iou": s["fg_iou"], "val/seg_fg_dice": s["fg_dice"],
                    "val/f1_50": s["f1@0.5"], "val/ap_50": s["ap@0.5"], "val/ap_75": s["ap@0.75"],
                    "val/instances": s["n_instances"], "val/gt_instances": s["n_gt"]})  # fmt: skip
@@ -160,6 +163,17 @@ def score_region(
     pred = maps[channel] if channel is not None else seg > 0
     scores["val/map_fg_iou"] = semantic(pred, gt > 0, threshold=0.5, mask=valid)["iou"]
     return scores, seg
+
+
+def _affinity(cfg: Any) -> tuple[Any, ...]:
+    """``(channel, offset)`` of the model's affinity channels, for test-time augmentation."""
+    from volseg.infer.plan import affinity_offsets_of, affinity_pairs, channel_names
+
+    channels = channel_names(cfg.model)
+    size = cfg.data.train_resolution or cfg.data.voxel_size
+    offsets = affinity_offsets_of(cfg.data.label_transform.targets, channels,
+                                  None if size is None else tuple(size))  # fmt: skip
+    return affinity_pairs(channels, offsets)
 
 
 def _plain(value: Any) -> Any:
@@ -209,7 +223,7 @@ def full_validation(
         region (``image``, ``labels``, ``maps``, ``seg``) for figures.
     """
     resolution = cfg.data.train_resolution
-    tta = tta_from_config(cfg.inference.test_time_augmentation)
+    tta = tta_from_config(cfg.inference.test_time_augmentation, affinity=_affinity(cfg))
     all_scores, example = [], None
     for image, labels, mask, voxel_size in regions:
         maps = predict_region(

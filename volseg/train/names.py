@@ -17,6 +17,7 @@ PATCH_METRICS = ("val/patch_loss", "val/patch_soft_dice")
 FULL_METRICS = (
     "val/are", "val/precision", "val/recall", "val/are_with_bg", "val/seg_fg_iou",
     "val/seg_fg_dice", "val/f1_50", "val/ap_50", "val/ap_75", "val/map_fg_iou",
+    "val/voi_split", "val/voi_merge",
 )  # fmt: skip
 
 #: Whether a smaller (``min``) or larger (``max``) value is better.
@@ -34,6 +35,8 @@ DIRECTION: dict[str, str] = {
     "val/ap_50": "max",
     "val/ap_75": "max",
     "val/map_fg_iou": "max",
+    "val/voi_split": "min",
+    "val/voi_merge": "min",
 }
 ALIASES: dict[str, str] = {
     "train_loss": TRAIN_LOSS,
