@@ -44,7 +44,9 @@ def decode(
     out: str | None = typer.Option(None, "--out", "-o", help="Labels output (OME-Zarr)."),
     config: Path | None = typer.Option(None, "--config", "-c", help="Config with test.decoding."),
     override: list[str] = typer.Option([], "--set", help="Config override key=value (repeatable)."),
-    decoder: str | None = typer.Option(None, help="contour_distance | watershed | cc | agglomerate | mutex_watershed | affinity_cc."),
+    decoder: str | None = typer.Option(
+        None, help="contour_distance | watershed | cc | agglomerate | mutex_watershed | affinity_cc"
+    ),
     binary_threshold: str | None = typer.Option(None, help="seed,fg e.g. 0.9,0.85 (or none)."),
     contour_threshold: str | None = typer.Option(None, help="seed,fg e.g. 0.8,none."),
     distance_threshold: str | None = typer.Option(None, help="seed,fg e.g. 0.5,0."),

@@ -132,8 +132,8 @@ def affinity_cc(
     min_instance_size: int = 0,
 ) -> np.ndarray:
     """Connected components of the voxel graph whose nearest-neighbour affinities exceed
-    ``threshold`` (long-range channels are not used). A voxel joined to nothing is a
-    one-voxel segment, so ``min_instance_size`` (e.g. 2) clears background and debris.
+    ``threshold`` (long-range channels are not used). A voxel joined to nothing is background
+    (0), as in waterz's fragments.
 
     cc3d has no affinity-graph input and scipy's csgraph would hold every edge in memory, so
     this is a small union-find over the three nearest channels.
@@ -143,6 +143,16 @@ def affinity_cc(
     nearest = np.ascontiguousarray(affs[nearest_channels(offs)])
     labels = np.zeros(nearest.shape[1:], dtype=label_dtype(nearest[0].size))
     _components(nearest, float(threshold), labels)
+    joined = np.zeros(labels.shape, dtype=bool)
+    for axis in range(3):
+        edge = nearest[axis] > threshold
+        here = [slice(None)] * 3
+        here[axis] = slice(1, None)
+        there = [slice(None)] * 3
+        there[axis] = slice(0, -1)
+        joined[tuple(here)] |= edge[tuple(here)]
+        joined[tuple(there)] |= edge[tuple(here)]
+    labels[~joined] = 0
     return _finish(labels, min_instance_size)
 
 
