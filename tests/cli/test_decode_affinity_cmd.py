@@ -93,3 +93,23 @@ def test_decode_maps_whose_offsets_do_not_match_exit_2(tmp_path, capsys):
     assert code == 2
     assert "4 affinity channel(s) but 3 offset(s)" in err
     assert not (tmp_path / "b.zarr").exists()
+
+
+def test_sweep_tunes_an_affinity_decoder_and_records_its_offsets(tmp_path, capsys):
+    import json
+
+    import h5py
+
+    path, gt = _affinity_maps(tmp_path)
+    with h5py.File(tmp_path / "gt.h5", "w") as f:
+        f["labels"] = gt
+    out = tmp_path / "seg.zarr"
+    gt_path = f"{tmp_path / 'gt.h5'}:labels"
+    args = ["decode", str(path), "--sweep", "thresholds", "--gt", gt_path, "--decoder",
+            "agglomerate", "--out-dir", str(tmp_path / "sweep"), "--out", str(out)]  # fmt: skip
+    code, _, err = run(args, capsys)
+    assert code == 0, err
+    tuned = json.loads((tmp_path / "thresholds.json").read_text())
+    assert tuned["decoder"] == "agglomerate"
+    assert len(tuned["params"]["offsets"]) == 9
+    assert same_partition(open_volume(out).numpy(), gt)

@@ -32,7 +32,8 @@ POST = "min_instance_size"  # the option every decoder applies after decoding
 
 
 def _frozen(value: Any) -> Any:
-    return tuple(value) if isinstance(value, list | tuple) else value
+    """A hashable copy (nested lists, e.g. affinity offsets, become nested tuples)."""
+    return tuple(_frozen(v) for v in value) if isinstance(value, list | tuple) else value
 
 
 def group_key(params: Mapping[str, Any]) -> tuple:
