@@ -9,10 +9,12 @@ import pytest
 from scipy import ndimage
 
 from tests.decode.oracle import ball_labels, oracle_maps
+from tests.decode.test_affinity import oracle_affinities
 from volseg.config import load
 from volseg.errors import VolsegError
 from volseg.io import open_volume, write_volume
-from volseg.maps import describe
+from volseg.maps import add_offsets, describe
+from volseg.offsets import PRESETS
 from volseg.tune import sweep
 from volseg.tune.run import run_sweep
 
@@ -23,14 +25,19 @@ LUCCHI = ROOT.parent / "shared" / "data" / "lucchi_pp_crops" / "train_crop.h5"
 LAYOUT = {1: [0], 2: [0, 1], 3: [0, 1, 2]}
 
 
-def _files(tmp_path, n_channels, *, checkpoint=None):
+def _files(tmp_path, n_channels, *, checkpoint=None, offsets=None):
     gt = ball_labels(shape=(20, 48, 48), centres=((10, 14, 14), (10, 32, 30), (5, 36, 12)))
-    oracle = oracle_maps(gt)
     rng = np.random.default_rng(0)
-    maps = oracle[LAYOUT[n_channels]] + rng.normal(0, 0.05, (n_channels, *gt.shape))
-    maps = np.clip(maps, -1, 1).astype(np.float32)
-    maps[: min(2, n_channels)] = np.clip(maps[: min(2, n_channels)], 0, 1)
-    attrs = describe([f"c{i}" for i in range(n_channels)])
+    if offsets is not None:  # affinity maps, recorded as such
+        maps = oracle_affinities(gt, offsets) + rng.normal(0, 0.05, (n_channels, *gt.shape))
+        maps = np.clip(maps, 0, 1).astype(np.float32)
+        attrs = add_offsets(describe(["affinity"] * n_channels), offsets, (8, 8, 8))
+    else:
+        oracle = oracle_maps(gt)
+        maps = oracle[LAYOUT[n_channels]] + rng.normal(0, 0.05, (n_channels, *gt.shape))
+        maps = np.clip(maps, -1, 1).astype(np.float32)
+        maps[: min(2, n_channels)] = np.clip(maps[: min(2, n_channels)], 0, 1)
+        attrs = describe([f"c{i}" for i in range(n_channels)])
     if checkpoint is not None:
         attrs["checkpoint"] = str(checkpoint)
     pred = tmp_path / "pred" / "p.zarr"
@@ -45,7 +52,11 @@ def _files(tmp_path, n_channels, *, checkpoint=None):
 def test_every_tutorial_tune_section_runs_as_written(tutorial, tmp_path):
     cfg = load(tutorial)
     assert cfg.tune.parameters, tutorial
-    pred, gt = _files(tmp_path, int(cfg.model.out_channels))
+    targets = {t.name: t for t in cfg.data.label_transform.targets}
+    offsets = None
+    if "affinity" in targets:
+        offsets = [list(o) for o in PRESETS[targets["affinity"].kwargs.offsets]]
+    pred, gt = _files(tmp_path, int(cfg.model.out_channels), offsets=offsets)
     files = run_sweep(pred, gt=gt, cfg=cfg, say=lambda _: None)
     result = files.result
     assert result.decoder == cfg.tune.decoder

@@ -17,6 +17,9 @@ nearest-neighbour offsets, which needs exactly three channels).
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -217,22 +220,32 @@ def agglomerate(
     return _finish(np.array(seg, copy=True), min_instance_size)
 
 
-def _quiet(fn: Any) -> Any:
-    """Run ``fn`` with the C++ library's progress lines on stdout silenced (file descriptor
-    level: waterz prints from C++, not through Python)."""
-    import contextlib
-    import os
-    import sys
+_QUIET_LOCK = threading.Lock()
+_QUIET: dict[str, Any] = {"depth": 0}
 
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        with open(os.devnull, "w") as null, contextlib.redirect_stdout(null):
+
+def _quiet(fn: Any) -> Any:
+    """Run ``fn`` with waterz's progress lines silenced: it prints from C++ to file descriptor
+    1 and from Python to ``sys.stdout``. Calls on several threads (sweeps) share one
+    redirection, undone when the last of them returns."""
+    with _QUIET_LOCK:
+        if _QUIET["depth"] == 0:
+            sys.stdout.flush()
+            null = open(os.devnull, "w")  # noqa: SIM115 (closed when the last call leaves)
+            _QUIET.update(saved=os.dup(1), null=null, stdout=sys.stdout)
             os.dup2(null.fileno(), 1)
-            return fn()
+            sys.stdout = null
+        _QUIET["depth"] += 1
+    try:
+        return fn()
     finally:
-        os.dup2(saved, 1)
-        os.close(saved)
+        with _QUIET_LOCK:
+            _QUIET["depth"] -= 1
+            if _QUIET["depth"] == 0:
+                sys.stdout = _QUIET["stdout"]
+                os.dup2(_QUIET["saved"], 1)
+                os.close(_QUIET["saved"])
+                _QUIET["null"].close()
 
 
 def mutex_weights(
