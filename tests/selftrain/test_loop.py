@@ -93,3 +93,33 @@ def test_summary_has_every_iteration_and_the_baseline(selftrained) -> None:
     assert stages == [("supervised", "2"), ("iteration 1", "4"), ("iteration 2", "6"),
                       ("baseline", "6")]  # fmt: skip
     assert "| baseline | 6 |" in (out / "summary.md").read_text()
+
+
+def test_class_balanced_thresholds_reach_the_pseudo_labels(tmp_path) -> None:
+    """One class-balanced iteration: the thresholds used are the map's own, recorded in the
+    iteration's metrics and in the pseudo-label store."""
+    import torch
+
+    from volseg.config import load
+    from volseg.io import open_volume
+    from volseg.selftrain import selftrain
+
+    config, unlabelled = write_inputs(tmp_path)
+    cfg = load(config, ["selftrain.thresholds=class_balanced", "selftrain.iterations=1",
+                        "selftrain.proportion=[0.3,0.3]"])  # fmt: skip
+    notes: list[str] = []
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        out = selftrain(cfg, [str(unlabelled)], tmp_path / "out", echo=notes.append)
+    finally:
+        torch.set_num_threads(threads)
+    assert any("class-balanced to the top 30% of each class" in n for n in notes)
+    used = [n for n in notes if "class-balanced thresholds" in n]
+    assert len(used) == 1
+    metrics = json.loads((out / "iter-1" / "metrics.json").read_text())
+    labels = open_volume(out / "iter-1" / "pseudo-0.zarr" / "labels" / "pseudo")
+    assert labels.attrs["t_hi"] == metrics["t_hi"] and labels.attrs["t_lo"] == metrics["t_lo"]
+    assert f"t_hi {metrics['t_hi']}, t_lo {metrics['t_lo']}" in used[0]
+    assert 0.5 <= metrics["t_hi"] <= cfg.selftrain.t_hi[0]
+    assert cfg.selftrain.t_lo[0] <= metrics["t_lo"] < 0.5

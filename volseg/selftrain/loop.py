@@ -34,7 +34,7 @@ from volseg.data.split import Split, add_whole, as_dict, make_split
 from volseg.errors import VolsegError
 from volseg.selftrain import report
 from volseg.selftrain.pseudo import pseudo_labels, write_pseudo
-from volseg.selftrain.schedule import thresholds
+from volseg.selftrain.schedule import class_balanced, thresholds
 from volseg.selftrain.score import checkpoint, float_maps, score, summary_scores
 
 MARKER = "selftrain.json"
@@ -89,12 +89,17 @@ def selftrain(
     rows.append(_row("supervised", total, None, metrics))
     report.save_panels(folder / "figure.png", views[0], None, "iteration 0 (supervised)")
     prev_run, prev_views = run, views
+    props = [p for p, _ in thresholds(list(st.proportion), list(st.proportion), len(schedule))]
     for k, (t_hi, t_lo) in enumerate(schedule, start=1):
         folder = out / f"iter-{k}"
         folder.mkdir()
-        say(f"iteration {k}: pseudo-labels at t_hi {t_hi}, t_lo {t_lo}")
+        prop = props[k - 1] if st.thresholds == "class_balanced" else None
+        rule = f", class-balanced to the top {prop:.0%} of each class" if prop else ""
+        say(f"iteration {k}: pseudo-labels at t_hi {t_hi}, t_lo {t_lo}{rule}")
         ckpt = checkpoint(prev_run)
-        split, cfg_k, stats = _pseudo_split(cfg, base, unlabelled, ckpt, t_hi, t_lo, folder, say)
+        split, cfg_k, stats = _pseudo_split(cfg, base, unlabelled, ckpt, t_hi, t_lo, folder, say,
+                                            proportion=prop)  # fmt: skip
+        t_hi, t_lo = stats.pop("t_hi"), stats.pop("t_lo")
         split.to_json(folder / "split.json")
         cfg_k = _edited(cfg_k, optimization__max_steps=int(steps),
                         optimization__max_epochs=int(steps))  # fmt: skip
@@ -187,29 +192,37 @@ def _with_masks(cfg: Any, base: Split, folder: Path) -> Any:
 
 def _pseudo_split(
     cfg: Any, base: Split, unlabelled: Sequence[str], ckpt: Path, t_hi: float, t_lo: float,
-    folder: Path, say: Callable[[str], None],
+    folder: Path, say: Callable[[str], None], *, proportion: float | None = None,
 ) -> tuple[Split, Any, dict[str, float]]:  # fmt: skip
-    """Pseudo-label every unlabelled volume; the split and config that train on them."""
+    """Pseudo-label every unlabelled volume; the split and config that train on them. With a
+    ``proportion``, each volume's thresholds are class-balanced
+    (:func:`volseg.selftrain.schedule.class_balanced`); the stats carry the first volume's."""
     from volseg.infer.segment import decoder_settings
 
     d = as_dict(cfg)["data"]
     split = base
     images, labels_, masks = list(cfg.data.train_image), list(cfg.data.train_label), []
     fg = ignored = voxels = 0
+    used: list[tuple[float, float]] = []
     for j, image in enumerate(map(str, unlabelled)):
         maps = float_maps(cfg, ckpt, image, folder / f"unlabelled-{j}-maps.zarr")
         vs = base.volumes[0]["voxel_size"]
         name, params, _ = decoder_settings(cfg, ckpt, voxel_size=vs)
-        labels, mask = pseudo_labels(maps, t_hi=t_hi, t_lo=t_lo, decoder=name, params=params)
+        hi, lo = t_hi, t_lo
+        if proportion is not None:
+            hi, lo = class_balanced(maps[0], proportion, t_hi=t_hi, t_lo=t_lo)
+            say(f"{image}: class-balanced thresholds t_hi {hi}, t_lo {lo}")
+        used.append((hi, lo))
+        labels, mask = pseudo_labels(maps, t_hi=hi, t_lo=lo, decoder=name, params=params)
         label, mask_path = write_pseudo(
             folder / f"pseudo-{j}.zarr", labels, mask, voxel_size=vs, image=image,
-            attrs={"t_hi": t_hi, "t_lo": t_lo},
+            attrs={"t_hi": hi, "t_lo": lo, "proportion": proportion},
         )  # fmt: skip
         fg += int(np.count_nonzero(mask & (labels > 0)))
         ignored += int(np.count_nonzero(~mask))
         voxels += mask.size
         if not mask.any():
-            say(f"{image}: no voxel has p >= {t_hi} or p <= {t_lo}; it is left out of this "
+            say(f"{image}: no voxel has p >= {hi} or p <= {lo}; it is left out of this "
                 "iteration (every pseudo-label would be ignored)")  # fmt: skip
             continue
         split = add_whole(split, d, image, label, mask_path)
@@ -218,7 +231,8 @@ def _pseudo_split(
         masks.append(mask_path)
     cfg_k = _edited(cfg, data__train_image=images, data__train_label=labels_,
                     data__train_mask=[*cfg.data.train_mask, *masks])  # fmt: skip
-    return split, cfg_k, {"fg": fg / voxels, "ignored": ignored / voxels}
+    hi, lo = used[0]
+    return split, cfg_k, {"fg": fg / voxels, "ignored": ignored / voxels, "t_hi": hi, "t_lo": lo}
 
 
 def _pseudo_view(
