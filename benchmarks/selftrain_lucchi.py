@@ -14,7 +14,10 @@ same total steps. Every stage is scored against the original ground truth on the
 validation range. The summary (``summary.md``/``.csv``/``.png``) is copied to
 ``benchmarks/results/selftrain_lucchi/``.
 
-    python benchmarks/selftrain_lucchi.py [--steps 320] [--iterations 3]
+``--thresholds class_balanced`` runs the same with class-balanced thresholds
+(``selftrain.thresholds``; proportions 0.2 -> 0.5) into ``selftrain_lucchi_class_balanced/``.
+
+    python benchmarks/selftrain_lucchi.py [--steps 320] [--iterations 3] [--thresholds fixed]
 """
 
 from __future__ import annotations
@@ -59,7 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--steps", type=int, default=320, help="optimizer steps per stage")
     p.add_argument("--iterations", type=int, default=3)
+    p.add_argument("--thresholds", default="fixed", choices=("fixed", "class_balanced"))
     args = p.parse_args(argv)
+    out_dir = OUT if args.thresholds == "fixed" else OUT.with_name(f"{OUT.name}_{args.thresholds}")
     if not CROP.is_file():
         sys.exit(f"{CROP} is not there.")
     with tempfile.TemporaryDirectory(prefix="volseg-selftrain-") as name:
@@ -70,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
             f"data.train_image=[{labelled}]", f"data.train_label=[{labelled}/labels/gt]",
             f"data.val_region=[{n},{n + VAL[1] - VAL[0]}]",
             f"selftrain.iterations={args.iterations}", f"selftrain.steps={args.steps}",
+            f"selftrain.thresholds={args.thresholds}",
             "monitor.full_val_every_n_epochs=5", "monitor.early_stopping.enabled=false",
             "test.decoding=[{name: cc, kwargs: {threshold: 0.5, connectivity: 26, "
             "min_instance_size: 1000}}]",  # 5 nm voxels
@@ -82,12 +88,12 @@ def main(argv: list[str] | None = None) -> int:
         rc = subprocess.run(cmd, cwd=REPO).returncode
         if rc:
             return rc
-        OUT.mkdir(parents=True, exist_ok=True)
+        out_dir.mkdir(parents=True, exist_ok=True)
         for f in sorted(out.glob("summary.*")):
-            shutil.copyfile(f, OUT / f.name)
+            shutil.copyfile(f, out_dir / f.name)
         for f in sorted(out.glob("iter-*/figure.png")):
-            shutil.copyfile(f, OUT / f"{f.parent.name}-figure.png")
-        print((OUT / "summary.md").read_text())
+            shutil.copyfile(f, out_dir / f"{f.parent.name}-figure.png")
+        print((out_dir / "summary.md").read_text())
     return 0
 
 
