@@ -17,6 +17,7 @@ nearest-neighbour offsets, which needs exactly three channels).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -207,22 +208,27 @@ def agglomerate(
     return _finish(np.array(seg, copy=True), min_instance_size)
 
 
+_QUIET = threading.Lock()
+
+
 def _quiet(fn: Any) -> Any:
     """Run ``fn`` with the C++ library's progress lines on stdout silenced (file descriptor
-    level: waterz prints from C++, not through Python)."""
+    level: waterz prints from C++, not through Python). One call at a time: file descriptor
+    1 is shared by all threads (blockwise decoding runs blocks on threads)."""
     import contextlib
     import os
     import sys
 
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        with open(os.devnull, "w") as null, contextlib.redirect_stdout(null):
-            os.dup2(null.fileno(), 1)
-            return fn()
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
+    with _QUIET:
+        sys.stdout.flush()
+        saved = os.dup(1)
+        try:
+            with open(os.devnull, "w") as null, contextlib.redirect_stdout(null):
+                os.dup2(null.fileno(), 1)
+                return fn()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
 
 
 def mutex_weights(

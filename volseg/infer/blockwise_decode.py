@@ -40,6 +40,7 @@ import numpy as np
 
 from volseg.errors import VolsegError
 from volseg.geometry import BlockGrid, default_halo
+from volseg.infer.affinity_stitch import RULES, check_reach, stitch_graph
 from volseg.infer.block_flood import seeded_spec
 from volseg.infer.decode_tasks import (
     SCRATCH,
@@ -63,16 +64,36 @@ log = logging.getLogger(__name__)
 BLOCK_BYTES = 64 * 2**20  # maps read per block (without halo) when no block_shape is given
 
 
+def decoder_halo(
+    voxel_size: Sequence[float], decoder: str | None = None, params: Mapping[str, Any] | None = None
+) -> tuple[int, int, int]:
+    """The default halo: :func:`~volseg.geometry.default_halo`, and for an affinity decoder
+    at least its longest offset on every axis (the context its pairs reach)."""
+    from volseg.decode.affinity_settings import AFFINITY_DECODERS
+    from volseg.offsets import NEAREST, longest, parse_offsets
+
+    halo = default_halo(voxel_size)
+    if decoder not in AFFINITY_DECODERS:
+        return halo
+    offsets = (params or {}).get("offsets")
+    reach = longest(parse_offsets(offsets) if offsets is not None else NEAREST)
+    return (max(halo[0], reach[0]), max(halo[1], reach[1]), max(halo[2], reach[2]))
+
+
 def check_grid(
     shape: Sequence[int],
     voxel_size: Sequence[float],
     block_shape: int | Sequence[int],
     halo: int | Sequence[int] | None,
+    *,
+    decoder: str | None = None,
+    params: Mapping[str, Any] | None = None,
 ) -> BlockGrid:
     """The block grid of a blockwise decode; a halo reaching past the neighbouring blocks is
-    refused (callers such as ``segment`` check this before predicting anything)."""
+    refused (callers such as ``segment`` check this before predicting anything). Without a
+    halo, ``decoder`` and ``params`` pick the default (:func:`decoder_halo`)."""
     if halo is None:
-        halo = default_halo(voxel_size)
+        halo = decoder_halo(voxel_size, decoder, params)
     grid = BlockGrid.make(shape, block_shape, halo, min_halo=1)
     big = [
         h > b and n > b for h, b, n in zip(grid.halo, grid.block_shape, grid.shape, strict=True)
@@ -93,7 +114,12 @@ def check_decoder(decoder: str, params: Mapping[str, Any], n_channels: int, path
 
 def stitch_rule(decoder: str, params: Mapping[str, Any]) -> str:
     """``"seeds"`` (global seeds, :mod:`volseg.infer.seeded_decode`) for seeded decoders,
-    ``"any"`` (components sharing a seam voxel, exact) for connected-components decoders."""
+    ``"agglomerate"`` / ``"mutex"`` (a global region graph over the block segments,
+    :mod:`volseg.infer.affinity_stitch`) for ``agglomerate`` / ``mutex_watershed``, and
+    ``"any"`` (components sharing a seam voxel, exact) for connected-components decoders
+    (``affinity_cc`` included)."""
+    if decoder in RULES:
+        return RULES[decoder]
     return "seeds" if seeded_spec(decoder, params) is not None else "any"
 
 
@@ -115,8 +141,13 @@ def _check_decoder(decoder: str, params: Mapping[str, Any], n_channels: int, pat
     """Fail before anything is written: unknown decoder or option, or a bad value."""
     from volseg.decode import decode
 
+    side = 4
+    if params.get("offsets") is not None and decoder in RULES:  # mws needs room for offsets
+        from volseg.offsets import longest, parse_offsets
+
+        side = max(side, *(r + 1 for r in longest(parse_offsets(params["offsets"]))))
     try:
-        decode(np.zeros((n_channels, 4, 4, 4), dtype=np.float32), decoder, params)
+        decode(np.zeros((n_channels, side, side, side), dtype=np.float32), decoder, params)
     except VolsegError as exc:
         if "channel" not in str(exc):
             raise
@@ -289,7 +320,8 @@ def blockwise_decode(
     min_size = int(params.pop("min_instance_size", 0) or 0)
     if block_shape is None:
         block_shape = _default_block(maps)
-    grid = check_grid(maps.spatial_shape, maps.voxel_size, block_shape, halo)
+    grid = check_grid(maps.spatial_shape, maps.voxel_size, block_shape, halo, decoder=decoder,
+                      params=params)  # fmt: skip
     rule = stitch_rule(decoder, params)
     signature = _plain({
         "maps": canonical(maps_path), "maps_fingerprint": fingerprint(maps_path),
@@ -303,6 +335,8 @@ def blockwise_decode(
         overwrite=overwrite,
     )  # fmt: skip
     job = Job(maps_path, store, node, grid, decoder, params, rule, uuid.uuid4().hex)
+    if rule in RULES.values():
+        check_reach(job)
     try:
         _decode_job(job, spec, min_size=min_size, resumed=resumed, max_rounds=max_rounds,
                     client=client)  # fmt: skip
@@ -339,7 +373,11 @@ def _decode_job(job: Job, spec: Any, *, min_size: int, resumed: bool, max_rounds
     done = job.finished()
     seconds["decode"] = time.perf_counter() - start
     start = time.perf_counter()
-    tables, counts = stitch_components(job, done, stage="blocks", min_size=min_size, client=client)
+    if job.rule in RULES.values():
+        tables, counts = stitch_graph(job, done, min_size=min_size, client=client)
+    else:
+        tables, counts = stitch_components(job, done, stage="blocks", min_size=min_size,
+                                           client=client)  # fmt: skip
     seconds["stitch"] = time.perf_counter() - start
     start = time.perf_counter()
     run_tasks(write_block, [(job, i, tables[i]) for i in range(len(grid))], client)
