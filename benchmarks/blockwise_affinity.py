@@ -35,9 +35,9 @@ BAR = 0.01
 DECODERS: list[tuple[str, str, dict[str, Any]]] = [
     ("affinity_cc", "affinity_cc", {"threshold": 0.8, "min_instance_size": 20}),
     ("agglomerate", "agglomerate", {"threshold": 0.5, "min_instance_size": 20}),
+    ("mutex_watershed", "mutex_watershed", {"min_instance_size": 20}),
     ("agglomerate quantile 50", "agglomerate",
      {"threshold": 0.5, "merge_function": "quantile", "quantile": 50, "min_instance_size": 20}),
-    ("mutex_watershed", "mutex_watershed", {"min_instance_size": 20}),
 ]  # fmt: skip
 
 
@@ -49,8 +49,9 @@ def _scores(seg: np.ndarray, ref: np.ndarray) -> dict[str, float]:
             "voi_merge": float(merge)}  # fmt: skip
 
 
-def run(blocks: list[int], crop: int | None) -> dict[str, Any]:
-    """Decode whole and blockwise; one row per decoder and block shape."""
+def run(blocks: list[int], crop: int | None, save: Any) -> dict[str, Any]:
+    """Decode whole and blockwise; one row per decoder and block shape (``save(rows)``
+    after each, so that an interrupted run keeps what it measured)."""
     import h5py
 
     from volseg.decode import decode
@@ -83,6 +84,7 @@ def run(blocks: list[int], crop: int | None) -> dict[str, Any]:
                 }  # fmt: skip
                 row["bar_met"] = row["are"] <= BAR
                 rows.append(row)
+                save(rows)
                 print(json.dumps(row), flush=True)
     return {"shape": list(labels.shape), "rows": rows}
 
@@ -110,15 +112,18 @@ def main() -> None:
     p.add_argument("--crop", type=int, default=None, help="decode only the first N^3 voxels")
     p.add_argument("--json", type=Path, default=RESULTS)
     args = p.parse_args()
-    result = run(args.blocks, args.crop)
-    payload = {
-        "title": "blockwise vs whole-volume affinity decoding, NeuroProof noisy oracle maps",
-        "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
-        "cpus": os.cpu_count(), "bar_are": BAR, "maps": "isotropic-9 oracle, sigma 1.5, "
-        "power 4, noise 0.1 (seed 0)", **result,
-    }  # fmt: skip
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(payload, indent=2) + "\n")
+
+    def save(rows: list[dict[str, Any]]) -> None:
+        payload = {
+            "title": "blockwise vs whole-volume affinity decoding, NeuroProof noisy oracle maps",
+            "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
+            "cpus": os.cpu_count(), "bar_are": BAR, "maps": "isotropic-9 oracle, sigma 1.5, "
+            "power 4, noise 0.1 (seed 0)", "crop": args.crop, "rows": rows,
+        }  # fmt: skip
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(payload, indent=2) + "\n")
+
+    result = run(args.blocks, args.crop, save)
     print(table(result["rows"]))
 
 

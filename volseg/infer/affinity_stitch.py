@@ -28,13 +28,14 @@ whole-volume decode (``benchmarks/blockwise_affinity.py`` measures how much).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from volseg.decode.rag import Edges, combine, merge_graph, region_edges, waterz_histograms
 from volseg.errors import VolsegError
-from volseg.geometry import Box
+from volseg.geometry import Box, default_halo
 from volseg.infer.decode_tasks import Job, _maps, run_tasks
 from volseg.offsets import NEAREST, longest, nearest_channels
 
@@ -47,6 +48,22 @@ def _reach(job: Job) -> tuple[int, int, int]:
     if job.rule == "agglomerate":
         return (1, 1, 1)
     return longest(job.params.get("offsets") or NEAREST)
+
+
+def decoder_halo(
+    voxel_size: Sequence[float], decoder: str | None = None, params: Mapping[str, Any] | None = None
+) -> tuple[int, int, int]:
+    """The default halo: :func:`~volseg.geometry.default_halo`, and for an affinity decoder
+    at least its longest offset on every axis (the context its pairs reach)."""
+    from volseg.decode.affinity_settings import AFFINITY_DECODERS
+    from volseg.offsets import NEAREST, longest, parse_offsets
+
+    halo = default_halo(voxel_size)
+    if decoder not in AFFINITY_DECODERS:
+        return halo
+    offsets = (params or {}).get("offsets")
+    reach = longest(parse_offsets(offsets) if offsets is not None else NEAREST)
+    return (max(halo[0], reach[0]), max(halo[1], reach[1]), max(halo[2], reach[2]))
 
 
 def check_reach(job: Job) -> None:
@@ -132,13 +149,12 @@ def block_edges(
     if job.rule == "agglomerate":
         values = affs[nearest_channels(offs)]
         edges = region_edges(labels, values, offsets=NEAREST, inner=inner)
-        overlaps = ring_overlaps(job, block_id, labels, bases)  # box is the seam here
     else:
-        overlaps = np.zeros((0, 3), dtype=np.int64)
         bias = float(params.get("bias", 0.5))
         far = float(params.get("long_range_bias", 0.5))
         values = mutex_weights(affs, offs, bias=bias, long_range_bias=far)
         edges = region_edges(labels, values, offsets=offs, inner=inner)
+    overlaps = ring_overlaps(job, block_id, labels[block.seam.relative_to(box).slices], bases)
     seam = job.labels_of(block_id)
     inside = seam[block.write.relative_to(block.seam).slices]
     counts = np.bincount(inside.ravel(), minlength=n_segments + 1).astype(np.int64)
@@ -147,33 +163,39 @@ def block_edges(
 
 def merge_segments(job: Job, edges: Edges, n_ids: int, same: np.ndarray) -> np.ndarray:
     """Round 3: the component of every provisional id ``0..n_ids`` after the global merge
-    (``agglomerate``: the fragments in ``same`` pairs are joined first)."""
-    if job.rule == "agglomerate":
-        from volseg.infer.stitch import merge_components
+    (the segments in ``same`` pairs are joined first)."""
+    from volseg.infer.stitch import merge_components
 
-        joined = merge_components(same, n_ids)
-        u, v = joined[edges.u], joined[edges.v]
-        apart = u != v
-        lo, hi = np.minimum(u, v)[apart], np.maximum(u, v)[apart]
-        edges = combine([Edges(lo, hi, edges.sum[apart], edges.count[apart],
-                               edges.max[apart], None)])  # fmt: skip
+    joined = merge_components(same, n_ids)
+    u, v = joined[edges.u], joined[edges.v]
+    apart = u != v
+    lo, hi = np.minimum(u, v)[apart], np.maximum(u, v)[apart]
+    edges = combine([Edges(lo, hi, edges.sum[apart], edges.count[apart],
+                           edges.max[apart], None)])  # fmt: skip
+    n_joined = int(joined.max()) + 1
+    if job.rule == "agglomerate":
         if job.params.get("merge_function", "mean") == "quantile":
             edges = waterz_histograms(edges)
+        nodes = np.unique(np.concatenate([edges.u, edges.v]))  # only ids with an edge
+        edges = edges._replace(u=np.searchsorted(nodes, edges.u) + 1,
+                               v=np.searchsorted(nodes, edges.v) + 1)  # fmt: skip
         roots = merge_graph(
-            int(joined.max()) + 1, edges, threshold=float(job.params.get("threshold", 0.5)),
+            nodes.size + 1, edges, threshold=float(job.params.get("threshold", 0.5)),
             merge_function=job.params.get("merge_function", "mean"),
             quantile=int(job.params.get("quantile", 50)),
         )  # fmt: skip
-        return roots[joined]
+        components = np.arange(n_joined, dtype=np.int64)
+        components[nodes] = nodes[roots[1:] - 1]
+        return components[joined]
     import mwatershed
 
-    components = np.arange(n_ids + 1, dtype=np.int64)
+    components = np.arange(n_joined, dtype=np.int64)
     if edges.u.size:
         weights = edges.sum / edges.count
         listed = list(zip(weights.tolist(), edges.u.tolist(), edges.v.tolist(), strict=True))
         found = np.asarray(mwatershed.cluster_edges(listed), dtype=np.int64).reshape(-1, 2)
-        components[found[:, 0]] = found[:, 1] + n_ids + 1  # segment ids apart from fragments
-    return components
+        components[found[:, 0]] = found[:, 1] + n_joined  # segment ids apart from fragments
+    return components[joined]
 
 
 def stitch_graph(

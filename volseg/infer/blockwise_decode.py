@@ -1,15 +1,21 @@
 """Decode predicted maps block by block on Dask into one labelling that equals the whole-volume
 decode (DESIGN.md, "Blockwise equals whole").
 
-Two routes, both over :class:`volseg.geometry.BlockGrid` (write regions tiling the
-volume, read regions = write region + ``halo``):
+Three routes, all over :class:`volseg.geometry.BlockGrid` (write regions tiling the
+volume, read regions = write region + ``halo``; for affinity decoders the default halo
+covers the longest offset):
 
 * **Seeded decoders** (``contour_distance`` in watershed mode, ``watershed`` with threshold
   seeds): seeds are labelled globally and each block floods from global seed ids, in rounds
   that pass labels and flood levels across block faces until nothing changes; see
   :mod:`volseg.infer.seeded_decode` for the rounds and the guarantee. Any halo from 1 voxel
   to the block gives the same labels; a larger halo needs fewer rounds.
-* **Connected-components decoders** (``cc``, ``contour_distance`` in cc mode), exact:
+* **Region-graph decoders** (``agglomerate``, ``mutex_watershed``; rules ``agglomerate`` and
+  ``mutex``): blocks decode on their own, then one global region graph over the block
+  segments decides which belong together (:mod:`volseg.infer.affinity_stitch`); close to,
+  not always equal to, the whole-volume decode (``benchmarks/blockwise_affinity.py``).
+* **Connected-components decoders** (``cc``, ``contour_distance`` in cc mode,
+  ``affinity_cc``), exact:
   1. *decode*: decode the block's read region, keep the labels of the write region grown by
      one voxel (the seam);
   2. *match*: merge components of 26-neighbours that share a seam voxel
@@ -39,8 +45,8 @@ from typing import Any
 import numpy as np
 
 from volseg.errors import VolsegError
-from volseg.geometry import BlockGrid, default_halo
-from volseg.infer.affinity_stitch import RULES, check_reach, stitch_graph
+from volseg.geometry import BlockGrid
+from volseg.infer.affinity_stitch import RULES, check_reach, decoder_halo, stitch_graph
 from volseg.infer.block_flood import seeded_spec
 from volseg.infer.decode_tasks import (
     SCRATCH,
@@ -62,22 +68,6 @@ from volseg.lock import locks_output
 log = logging.getLogger(__name__)
 
 BLOCK_BYTES = 64 * 2**20  # maps read per block (without halo) when no block_shape is given
-
-
-def decoder_halo(
-    voxel_size: Sequence[float], decoder: str | None = None, params: Mapping[str, Any] | None = None
-) -> tuple[int, int, int]:
-    """The default halo: :func:`~volseg.geometry.default_halo`, and for an affinity decoder
-    at least its longest offset on every axis (the context its pairs reach)."""
-    from volseg.decode.affinity_settings import AFFINITY_DECODERS
-    from volseg.offsets import NEAREST, longest, parse_offsets
-
-    halo = default_halo(voxel_size)
-    if decoder not in AFFINITY_DECODERS:
-        return halo
-    offsets = (params or {}).get("offsets")
-    reach = longest(parse_offsets(offsets) if offsets is not None else NEAREST)
-    return (max(halo[0], reach[0]), max(halo[1], reach[1]), max(halo[2], reach[2]))
 
 
 def check_grid(
@@ -295,7 +285,7 @@ def blockwise_decode(
         params: decoder options (as for :func:`volseg.decode.decode`).
         block_shape: write-region shape per task, a multiple of the output chunks/shards
             (default: whole maps chunks, about 64 MB of maps per block).
-        halo: context voxels per side (default :func:`~volseg.geometry.default_halo`).
+        halo: context voxels per side (default :func:`~volseg.infer.affinity_stitch.decoder_halo`).
         client: a ``distributed.Client``; None runs on threads in this process.
         overwrite: replace an existing output (a finished or unfinished one).
         chunks: output chunk shape (default: divides ``block_shape``, about 64^3).
