@@ -49,7 +49,7 @@ def _scores(seg: np.ndarray, ref: np.ndarray) -> dict[str, float]:
             "voi_merge": float(merge)}  # fmt: skip
 
 
-def run(blocks: list[int], crop: int | None, save: Any) -> dict[str, Any]:
+def run(blocks: list[int], crop: int | None, save: Any, only: list[str]) -> dict[str, Any]:
     """Decode whole and blockwise; one row per decoder and block shape (``save(rows)``
     after each, so that an interrupted run keeps what it measured)."""
     import h5py
@@ -60,10 +60,12 @@ def run(blocks: list[int], crop: int | None, save: Any) -> dict[str, Any]:
     with h5py.File(NEUROPROOF, "r") as f:
         labels = np.asarray(f["labels"][(slice(0, crop),) * 3])
     affs = noisy_affinities(labels, seed=0)
-    rows = []
+    rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
         maps = write_affinity_maps(Path(tmp) / "maps.zarr", affs, chunks=32)
         for name, decoder, params in DECODERS:
+            if only and name not in only:
+                continue
             full = {**params, "offsets": OFFSETS}
             start = time.perf_counter()
             whole = decode(affs, decoder, full)
@@ -111,20 +113,27 @@ def main() -> None:
     p.add_argument("--blocks", type=int, nargs="+", default=[64, 128])
     p.add_argument("--crop", type=int, default=None, help="decode only the first N^3 voxels")
     p.add_argument("--json", type=Path, default=RESULTS)
+    p.add_argument("--only", nargs="+", default=[], help="decoder rows to (re)run; the other "
+                   "rows of an existing --json of the same crop are kept")  # fmt: skip
     args = p.parse_args()
+    kept: list[dict[str, Any]] = []
+    if args.only and args.json.exists():
+        old = json.loads(args.json.read_text())
+        if old.get("crop") == args.crop:
+            kept = [r for r in old["rows"] if r["decoder"] not in args.only]
 
     def save(rows: list[dict[str, Any]]) -> None:
         payload = {
             "title": "blockwise vs whole-volume affinity decoding, NeuroProof noisy oracle maps",
             "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
             "cpus": os.cpu_count(), "bar_are": BAR, "maps": "isotropic-9 oracle, sigma 1.5, "
-            "power 4, noise 0.1 (seed 0)", "crop": args.crop, "rows": rows,
+            "power 4, noise 0.1 (seed 0)", "crop": args.crop, "rows": kept + rows,
         }  # fmt: skip
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(payload, indent=2) + "\n")
 
-    result = run(args.blocks, args.crop, save)
-    print(table(result["rows"]))
+    result = run(args.blocks, args.crop, save, args.only)
+    print(table(kept + result["rows"]))
 
 
 if __name__ == "__main__":

@@ -94,7 +94,7 @@ def test_merge_graph_reproduces_waterz_on_the_same_fragments(seed, threshold, me
         affs, thresholds=[threshold], fragments=frags.copy(), scoring_function=function,
     ))).copy())  # fmt: skip
     edges = region_edges(frags, affs)
-    if merge_function == "quantile":
+    if merge_function == "quantile" and seed % 2:  # dense histograms, or waterz's start
         edges = waterz_histograms(edges)
     roots = merge_graph(int(frags.max()) + 1, edges, threshold=threshold,
                         merge_function=merge_function)  # fmt: skip
@@ -108,8 +108,7 @@ def test_merge_graph_stops_at_the_threshold_and_keeps_the_smaller_id():
               np.array([0.9, 0.2]), None)  # fmt: skip
     assert merge_graph(4, e, threshold=0.5).tolist() == [0, 1, 1, 3]
     assert merge_graph(4, e, threshold=0.9).tolist() == [0, 1, 1, 1]
-    with pytest.raises(VolsegError, match="histograms"):
-        merge_graph(4, e, threshold=0.5, merge_function="quantile")
+    assert merge_graph(4, e, threshold=0.5, merge_function="quantile").tolist() == [0, 1, 1, 3]
     with pytest.raises(VolsegError, match="merge_function"):
         merge_graph(4, e, threshold=0.5, merge_function="max")
     with pytest.raises(VolsegError, match="do not match"):

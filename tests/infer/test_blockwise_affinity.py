@@ -99,3 +99,17 @@ def test_rules_halo_and_signature(tmp_path):
     with pytest.raises(VolsegError, match="longest offset"):
         blockwise_decode(maps, tmp_path / "short.zarr", decoder="mutex_watershed",
                          params={"offsets": OFFSETS}, block_shape=5, halo=5)  # fmt: skip
+
+
+def test_same_fragments_pairs_mutual_best_overlaps_only():
+    from volseg.infer.affinity_stitch import same_fragments
+
+    bases = np.array([0, 10, 20])  # ids 1..10 in block 0, 11..20 in block 1, 21.. in block 2
+    overlaps = np.array([
+        [1, 11, 50], [11, 1, 40],  # one fragment seen from both sides
+        [2, 12, 30], [2, 13, 5], [13, 2, 20],  # 2 is 12's best and 12 is 2's: 13 loses
+        [3, 21, 7], [3, 14, 9],  # 3 pairs with a fragment of each other block
+    ])  # fmt: skip
+    pairs = same_fragments(overlaps, bases).tolist()
+    assert pairs == [[1, 11], [2, 12], [3, 14], [3, 21]]
+    assert same_fragments(np.zeros((0, 3), dtype=np.int64), bases).shape == (0, 2)

@@ -151,12 +151,25 @@ def waterz_histograms(edges: Edges) -> Edges:
     return edges._replace(hist=hist)
 
 
-def _score(total: float, count: int, hist: np.ndarray | None, quantile: int | None) -> float:
+def _sparse_histograms(edges: Edges) -> list[dict[int, int]]:
+    """Each edge's histogram as ``{bin: count}`` (a dense (n, 256) table of every edge of a
+    large volume does not fit in memory); without ``hist``, waterz's start: one count in
+    the bin of the pair's largest value."""
+    if edges.hist is None:
+        return [{int(b): 1} for b in discretize(edges.max)]
+    return [{int(b): int(h[b]) for b in np.flatnonzero(h)} for h in edges.hist]
+
+
+def _score(total: float, count: int, hist: dict[int, int] | None, quantile: int | None) -> float:
     """``1 - mean`` or ``1 - quantile`` (waterz's histogram quantile), in float32 as waterz."""
-    if quantile is None:
+    if quantile is None or hist is None:
         return float(np.float32(1) - np.float32(total / count))
-    pivot = quantile * int(hist.sum()) // 100 + 1  # type: ignore[union-attr]
-    bin_ = min(int(np.searchsorted(np.cumsum(hist), pivot)), BINS - 1)
+    pivot = quantile * sum(hist.values()) // 100 + 1
+    seen = 0
+    for bin_ in sorted(hist):
+        seen += hist[bin_]
+        if seen >= pivot:
+            break
     return float(np.float32(1) - np.float32((bin_ + 0.5) / BINS))
 
 
@@ -229,7 +242,8 @@ def merge_graph(
 
     Args:
         n_nodes: ids are ``0..n_nodes - 1``; id 0 is background and never merged.
-        edges: from :func:`region_edges` / :func:`combine` (``hist`` needed for quantile).
+        edges: from :func:`region_edges` / :func:`combine`; for the quantile, ``hist`` or,
+            without it, waterz's start (one count at each pair's largest value).
         threshold: merge while the lowest score is below this.
         merge_function: ``mean`` or ``quantile``.
         quantile: percent, for ``merge_function="quantile"``.
@@ -241,11 +255,10 @@ def merge_graph(
         raise VolsegError(f"merge_function must be mean or quantile, got {merge_function!r}.")
     q = quantile if merge_function == "quantile" else None
     threshold = float(np.float32(threshold))  # waterz compares in float32
-    if q is not None and edges.hist is None and edges.u.size:
-        raise VolsegError("the quantile merge function needs edge histograms.")
+
     total = [float(s) for s in edges.sum]
     count = [int(c) for c in edges.count]
-    hist = [h.copy() for h in edges.hist] if q is not None else [None] * len(total)  # type: ignore[union-attr]
+    hist = _sparse_histograms(edges) if q is not None else [None] * len(total)
     ends = [[int(a), int(b)] for a, b in zip(edges.u, edges.v, strict=True)]
     adjacent: list[dict[int, int]] = [{} for _ in range(n_nodes)]
     for e, (a, b) in enumerate(ends):
@@ -284,7 +297,8 @@ def merge_graph(
             total[keep] += total[drop]
             count[keep] += count[drop]
             if q is not None:
-                hist[keep] = hist[keep] + hist[drop]
+                for bin_, n in hist[drop].items():  # type: ignore[union-attr]
+                    hist[keep][bin_] = hist[keep].get(bin_, 0) + n  # type: ignore[index]
             deleted[drop] = True
             stale[keep] = True
             ends[keep] = sorted((a, other))

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from volseg.decode.rag import Edges, combine, merge_graph, region_edges, waterz_histograms
+from volseg.decode.rag import Edges, combine, merge_graph, region_edges
 from volseg.errors import VolsegError
 from volseg.geometry import Box, default_halo
 from volseg.infer.decode_tasks import Job, _maps, run_tasks
@@ -174,8 +174,6 @@ def merge_segments(job: Job, edges: Edges, n_ids: int, same: np.ndarray) -> np.n
                            edges.max[apart], None)])  # fmt: skip
     n_joined = int(joined.max()) + 1
     if job.rule == "agglomerate":
-        if job.params.get("merge_function", "mean") == "quantile":
-            edges = waterz_histograms(edges)
         nodes = np.unique(np.concatenate([edges.u, edges.v]))  # only ids with an edge
         edges = edges._replace(u=np.searchsorted(nodes, edges.u) + 1,
                                v=np.searchsorted(nodes, edges.v) + 1)  # fmt: skip
