@@ -1,15 +1,21 @@
 """Decode predicted maps block by block on Dask into one labelling that equals the whole-volume
 decode (DESIGN.md, "Blockwise equals whole").
 
-Two routes, both over :class:`volseg.geometry.BlockGrid` (write regions tiling the
-volume, read regions = write region + ``halo``):
+Three routes, all over :class:`volseg.geometry.BlockGrid` (write regions tiling the
+volume, read regions = write region + ``halo``; for affinity decoders the default halo
+covers the longest offset):
 
 * **Seeded decoders** (``contour_distance`` in watershed mode, ``watershed`` with threshold
   seeds): seeds are labelled globally and each block floods from global seed ids, in rounds
   that pass labels and flood levels across block faces until nothing changes; see
   :mod:`volseg.infer.seeded_decode` for the rounds and the guarantee. Any halo from 1 voxel
   to the block gives the same labels; a larger halo needs fewer rounds.
-* **Connected-components decoders** (``cc``, ``contour_distance`` in cc mode), exact:
+* **Region-graph decoders** (``agglomerate``, ``mutex_watershed``; rules ``agglomerate`` and
+  ``mutex``): blocks decode on their own, then one global region graph over the block
+  segments decides which belong together (:mod:`volseg.infer.affinity_stitch`); close to,
+  not always equal to, the whole-volume decode (``benchmarks/blockwise_affinity.py``).
+* **Connected-components decoders** (``cc``, ``contour_distance`` in cc mode,
+  ``affinity_cc``), exact:
   1. *decode*: decode the block's read region, keep the labels of the write region grown by
      one voxel (the seam);
   2. *match*: merge components of 26-neighbours that share a seam voxel
@@ -39,7 +45,8 @@ from typing import Any
 import numpy as np
 
 from volseg.errors import VolsegError
-from volseg.geometry import BlockGrid, default_halo
+from volseg.geometry import BlockGrid
+from volseg.infer.affinity_stitch import RULES, check_reach, decoder_halo, stitch_graph
 from volseg.infer.block_flood import seeded_spec
 from volseg.infer.decode_tasks import (
     SCRATCH,
@@ -68,11 +75,15 @@ def check_grid(
     voxel_size: Sequence[float],
     block_shape: int | Sequence[int],
     halo: int | Sequence[int] | None,
+    *,
+    decoder: str | None = None,
+    params: Mapping[str, Any] | None = None,
 ) -> BlockGrid:
     """The block grid of a blockwise decode; a halo reaching past the neighbouring blocks is
-    refused (callers such as ``segment`` check this before predicting anything)."""
+    refused (callers such as ``segment`` check this before predicting anything). Without a
+    halo, ``decoder`` and ``params`` pick the default (:func:`decoder_halo`)."""
     if halo is None:
-        halo = default_halo(voxel_size)
+        halo = decoder_halo(voxel_size, decoder, params)
     grid = BlockGrid.make(shape, block_shape, halo, min_halo=1)
     big = [
         h > b and n > b for h, b, n in zip(grid.halo, grid.block_shape, grid.shape, strict=True)
@@ -93,7 +104,12 @@ def check_decoder(decoder: str, params: Mapping[str, Any], n_channels: int, path
 
 def stitch_rule(decoder: str, params: Mapping[str, Any]) -> str:
     """``"seeds"`` (global seeds, :mod:`volseg.infer.seeded_decode`) for seeded decoders,
-    ``"any"`` (components sharing a seam voxel, exact) for connected-components decoders."""
+    ``"agglomerate"`` / ``"mutex"`` (a global region graph over the block segments,
+    :mod:`volseg.infer.affinity_stitch`) for ``agglomerate`` / ``mutex_watershed``, and
+    ``"any"`` (components sharing a seam voxel, exact) for connected-components decoders
+    (``affinity_cc`` included)."""
+    if decoder in RULES:
+        return RULES[decoder]
     return "seeds" if seeded_spec(decoder, params) is not None else "any"
 
 
@@ -115,8 +131,13 @@ def _check_decoder(decoder: str, params: Mapping[str, Any], n_channels: int, pat
     """Fail before anything is written: unknown decoder or option, or a bad value."""
     from volseg.decode import decode
 
+    side = 4
+    if params.get("offsets") is not None and decoder in RULES:  # mws needs room for offsets
+        from volseg.offsets import longest, parse_offsets
+
+        side = max(side, *(r + 1 for r in longest(parse_offsets(params["offsets"]))))
     try:
-        decode(np.zeros((n_channels, 4, 4, 4), dtype=np.float32), decoder, params)
+        decode(np.zeros((n_channels, side, side, side), dtype=np.float32), decoder, params)
     except VolsegError as exc:
         if "channel" not in str(exc):
             raise
@@ -264,7 +285,7 @@ def blockwise_decode(
         params: decoder options (as for :func:`volseg.decode.decode`).
         block_shape: write-region shape per task, a multiple of the output chunks/shards
             (default: whole maps chunks, about 64 MB of maps per block).
-        halo: context voxels per side (default :func:`~volseg.geometry.default_halo`).
+        halo: context voxels per side (default :func:`~volseg.infer.affinity_stitch.decoder_halo`).
         client: a ``distributed.Client``; None runs on threads in this process.
         overwrite: replace an existing output (a finished or unfinished one).
         chunks: output chunk shape (default: divides ``block_shape``, about 64^3).
@@ -289,7 +310,8 @@ def blockwise_decode(
     min_size = int(params.pop("min_instance_size", 0) or 0)
     if block_shape is None:
         block_shape = _default_block(maps)
-    grid = check_grid(maps.spatial_shape, maps.voxel_size, block_shape, halo)
+    grid = check_grid(maps.spatial_shape, maps.voxel_size, block_shape, halo, decoder=decoder,
+                      params=params)  # fmt: skip
     rule = stitch_rule(decoder, params)
     signature = _plain({
         "maps": canonical(maps_path), "maps_fingerprint": fingerprint(maps_path),
@@ -303,6 +325,8 @@ def blockwise_decode(
         overwrite=overwrite,
     )  # fmt: skip
     job = Job(maps_path, store, node, grid, decoder, params, rule, uuid.uuid4().hex)
+    if rule in RULES.values():
+        check_reach(job)
     try:
         _decode_job(job, spec, min_size=min_size, resumed=resumed, max_rounds=max_rounds,
                     client=client)  # fmt: skip
@@ -339,7 +363,11 @@ def _decode_job(job: Job, spec: Any, *, min_size: int, resumed: bool, max_rounds
     done = job.finished()
     seconds["decode"] = time.perf_counter() - start
     start = time.perf_counter()
-    tables, counts = stitch_components(job, done, stage="blocks", min_size=min_size, client=client)
+    if job.rule in RULES.values():
+        tables, counts = stitch_graph(job, done, min_size=min_size, client=client)
+    else:
+        tables, counts = stitch_components(job, done, stage="blocks", min_size=min_size,
+                                           client=client)  # fmt: skip
     seconds["stitch"] = time.perf_counter() - start
     start = time.perf_counter()
     run_tasks(write_block, [(job, i, tables[i]) for i in range(len(grid))], client)

@@ -113,13 +113,22 @@ def decode_block(job: Job, block_id: int) -> int:
     volume = _maps(job.maps, job.token)
     raw = np.asarray(volume.data[(slice(None), *block.read.slices)])
     maps = dequantize(raw, volume.attrs, source=job.maps)
-    labels = decode(maps, job.decoder, job.params)
+    labels = decode(maps, job.decoder, block_params(job))
     n = int(labels.max(initial=0))
     if n >= 2**32:
         raise VolsegError(f"block {block.index} has {n} segments; block-local ids need < 2**32.")
     seam = labels[block.seam.relative_to(block.read).slices]
     job.save_labels(block_id, np.ascontiguousarray(seam, dtype=np.uint32), n)
     return n
+
+
+def block_params(job: Job) -> dict[str, Any]:
+    """The decoder settings of a block: the job's, except that blocks of the ``agglomerate``
+    rule stop at the watershed fragments (threshold 0), since a merge made in one block
+    cannot be undone by the global region graph."""
+    if job.rule == "agglomerate":
+        return {**job.params, "threshold": 0.0}
+    return job.params
 
 
 def match_block(

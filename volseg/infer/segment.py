@@ -216,7 +216,7 @@ def segment(
     if halo is None and cfg.inference.halo is not None:
         halo = tuple(int(h) for h in cfg.inference.halo)
     # everything the decode will refuse is refused before the (long) prediction
-    check_grid(volume.spatial_shape, volume.voxel_size, blocks, halo)
+    check_grid(volume.spatial_shape, volume.voxel_size, blocks, halo, decoder=name, params=params)
     check_decoder(name, params, int(cfg.model.out_channels), f"the model of {checkpoint}")
     _write_image(root, volume, say)
     maps_out = f"{root}:{MAPS_KEY}"
