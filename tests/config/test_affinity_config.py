@@ -64,3 +64,22 @@ def test_offsets_must_fit_in_the_training_patch() -> None:
     text = affinity("{offsets: [[-640, 0, 0]], unit: nm}", out=1, grid=GRID)
     rejects(text, r"\[-16, 0, 0\] is as long")
     loads(affinity("{offsets: [[-640, 0, 0]], unit: nm}", out=1))  # data grid: checked later
+
+
+def test_an_affinity_target_needs_a_multi_task_config() -> None:
+    rejects(affinity("{offsets: nearest}", rows="[]"), r"affinity target needs `model.multi_task")
+
+
+def test_class_balanced_self_training_splits_at_one_half() -> None:
+    base = "selftrain: {thresholds: class_balanced, t_hi: [0.4, 0.4], t_lo: [0.1, 0.1]}"
+    rejects(base, r"t_hi` 0.4 at least 0.5")
+    loads("selftrain: {thresholds: class_balanced, t_hi: [0.95, 0.9], t_lo: [0.05, 0.1]}")
+
+
+def test_self_training_and_active_learning_need_a_foreground_channel() -> None:
+    from volseg.models.heads import require_foreground
+
+    cfg = loads(affinity("{offsets: nearest}"))
+    with pytest.raises(VolsegError, match="volseg selftrain reads the foreground probability"):
+        require_foreground(cfg.model, command="volseg selftrain")
+    require_foreground(loads("").model, command="volseg active")  # the defaults: binary first

@@ -72,3 +72,28 @@ def test_deep_supervision_keeps_ignored_pairs_out_of_coarse_voxels():
     assert (small_valid[:, 2, :, :, 0] == 0).all() and (small_valid[:, 2, :, :, 1:] == 1).all()
     kept = small[small_valid > 0]
     assert kept.min() >= 0 and kept.max() <= 1
+
+
+def test_affinity_terms_count_at_full_resolution_only():
+    """An offset of one voxel names no pair on a coarser grid: the coarse deep-supervision
+    outputs of an affinity task add nothing, while those of a binary task do."""
+    from volseg.losses.multitask import MultiTaskLoss
+    from volseg.losses.balancing import NoBalancing
+    from volseg.losses.pixel import BCEWithLogitsLoss
+    from volseg.models.heads import Task
+
+    def make(name):
+        return MultiTaskLoss(tasks=[Task(name, 0, 3, (0,))], target_slices=[(0, 3)],
+                             n_target_channels=3, losses=[BCEWithLogitsLoss()],
+                             loss_names=["BCE"], loss_weights=[1.0], scale_weights=[1.0, 0.5],
+                             balancing=NoBalancing())  # fmt: skip
+
+    torch.manual_seed(0)
+    target = torch.randint(0, 2, (1, 3, 4, 8, 8)).float()
+    full = torch.randn(1, 3, 4, 8, 8)
+    coarse = torch.randn(1, 3, 2, 4, 4)
+    aff = make("affinity")
+    assert torch.allclose(aff([full, coarse], target)[0], aff([full], target)[0])
+    assert torch.allclose(aff([full, coarse], target)[0], aff([full, coarse * 5], target)[0])
+    binary = make("binary")
+    assert not torch.allclose(binary([full, coarse], target)[0], binary([full], target)[0])

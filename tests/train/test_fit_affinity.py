@@ -37,3 +37,24 @@ def test_two_steps_then_maps_with_offsets(vesicle_zarr: Path, tmp_path: Path) ->
     assert channel_names(attrs) == ["affinity"] * 3
     assert offsets_of(attrs) == [[-1, 0, 0], [0, -1, 0], [0, 0, -1]]
     assert attrs["volseg_maps"]["offsets_voxel_size"] == [30.0, 8.0, 8.0]
+
+
+def test_an_affinity_model_refuses_an_image_it_would_resample(
+    vesicle_zarr: Path, tmp_path: Path
+) -> None:
+    """Affinities are voxel pairs of the training grid: resampled maps would pair the wrong
+    voxels, so predict refuses before writing anything."""
+    import pytest
+
+    from volseg.config import loads
+    from volseg.errors import VolsegError
+    from volseg.infer.predict import predict
+
+    cfg = tiny_config(vesicle_zarr, *AFFINITY)
+    run = fit(cfg, run_root=tmp_path / "runs", progress=False)
+    plain = (run / "config.yaml").read_text()
+    other = loads(plain + "\n", ["data.train_resolution=[30,16,16]"])
+    out = tmp_path / "pred.zarr"
+    with pytest.raises(VolsegError, match="affinities do not survive resampling"):
+        predict(other, run / "checkpoints" / "last.pt", str(vesicle_zarr), out)
+    assert not out.exists()

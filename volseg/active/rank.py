@@ -126,8 +126,10 @@ def rank(
             without ``feature_layer`` or with a name the model lacks, a bad checkpoint.
     """
     from volseg.infer.predict import open_image
+    from volseg.models.heads import require_foreground
 
     acq.check_strategy(strategy)
+    require_foreground(cfg.model, command="volseg active")
     if budget is not None and budget < 1:
         raise VolsegError(f"--budget must be at least 1, got {budget}.")
     if strategy in acq.FEATURE_STRATEGIES and not feature_layer:

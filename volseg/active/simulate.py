@@ -133,6 +133,7 @@ def simulate(
     from volseg.data.split import make_split
     from volseg.demo import held_out
     from volseg.io import open_volume
+    from volseg.models.heads import require_foreground
     from volseg.train import fit
 
     say = echo or log.info
@@ -145,6 +146,7 @@ def simulate(
     out = Path(out)
     refuse_existing(out, overwrite=overwrite)
     base = load(config, list(overrides))
+    require_foreground(base.model, command="volseg active")
     if base.data.train_mask:
         raise VolsegError("--simulate makes its own data.train_mask; leave it empty in the config.")
     split = make_split(base)

@@ -58,6 +58,12 @@ def _check_affinity(cfg: dict[str, Any], kwargs: dict[str, Any], path: str, wher
     from volseg.channels import affinity_offsets
     from volseg.offsets import check_fit
 
+    if not cfg["model"]["multi_task_config"]:
+        raise VolsegError(
+            f"{where}: an affinity target needs `model.multi_task_config` naming it, e.g. "
+            "[[0, N, affinity, [0, 1]]] for N offsets, so that predictions know which channels "
+            "are affinities."
+        )
     grid = cfg["data"]["train_resolution"]
     try:
         target_channels("affinity", kwargs)
@@ -295,4 +301,10 @@ def _check_selftrain(st: dict[str, Any], where: str) -> None:
             raise VolsegError(
                 f"{where}: `selftrain.t_lo` {lo} must be below `selftrain.t_hi` {hi} "
                 f"(their {end} values), or no voxel is ignored between them."
+            )
+        if st["thresholds"] == "class_balanced" and not lo < 0.5 <= hi:
+            raise VolsegError(
+                f"{where}: class-balanced self-training splits the classes at 0.5, so "
+                f"`selftrain.t_lo` {lo} must be below 0.5 and `selftrain.t_hi` {hi} at least "
+                f"0.5 (their {end} values)."
             )

@@ -218,6 +218,13 @@ def make_plan(
         channels,
         rescale.net_voxel,
     )
+    if offsets and not rescale.identity:
+        raise VolsegError(
+            f"{image} is at {list(volume.voxel_size)} nm but the affinity model works at "
+            f"data.train_resolution {list(rescale.net_voxel)} nm; affinities do not survive "
+            "resampling (each value is a voxel pair of the training grid), so resample the "
+            "image to the training grid first."
+        )
     tta = tta_from_config(cfg.inference.test_time_augmentation,
                           affinity=affinity_pairs(channels, offsets))  # fmt: skip
     if tta is not None and any(v.k % 2 for v in tta.views) and window[1] != window[2]:

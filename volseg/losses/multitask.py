@@ -4,7 +4,8 @@ Terms are (task, loss) pairs from ``multi_task_config``. For each term and each 
 the prediction is the task's logits (losses that take logits) or their activation via
 :func:`volseg.models.heads.activate` (sigmoid / tanh, the same function inference uses); the
 target channels are the task's target; validity is the mask, and for probability targets also
-``target != -1``. Deep-supervision outputs are compared with targets resized by
+``target != -1``. Affinity tasks are scored at full resolution only (their offsets name voxel
+pairs of that grid). Deep-supervision outputs are compared with targets resized by
 :mod:`volseg.losses.scales` and summed with the scale weights; the balancing strategy combines
 the terms.
 """
@@ -144,6 +145,8 @@ class MultiTaskLoss(nn.Module):
             wm = None if weight_map is None else resize_weight(weight_map, size)
             for k, (ti, li) in enumerate(self.terms):
                 task = self.tasks[ti]
+                if task.name == "affinity" and out is not outs[0]:
+                    continue  # an offset of one voxel is no pair on a coarser grid
                 logits = out[:, task.start : task.end]
                 loss = self.losses[li]
                 pred = logits if loss.takes == "logits" else activate(logits, task.activation)

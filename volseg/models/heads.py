@@ -135,6 +135,18 @@ def parse_tasks(model_cfg: Any) -> list[Task]:
     return tasks
 
 
+def require_foreground(model_cfg: Any, *, command: str) -> None:
+    """Refuse a model whose channel 0 is not a ``binary`` foreground probability (self-training
+    and active learning read their confidence from it)."""
+    first = min(parse_tasks(model_cfg), key=lambda t: t.start)
+    if first.name != "binary":
+        raise VolsegError(
+            f"{command} reads the foreground probability from output channel 0, but this model "
+            f"predicts {first.name!r} there; train a `binary` target first in "
+            "model.multi_task_config (an affinity-only model has no foreground channel)."
+        )
+
+
 def activate(x: torch.Tensor, activation: str) -> torch.Tensor:
     """Apply a head activation (``sigmoid``, ``tanh`` or ``identity``)."""
     if activation == "sigmoid":

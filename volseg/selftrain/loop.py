@@ -56,9 +56,12 @@ def selftrain(
             another voxel size than the labelled data, an existing ``out`` (without
             ``overwrite``, or not an earlier self-training), no number of steps.
     """
+    from volseg.models.heads import require_foreground
+
     say = echo or (lambda _text: None)
     out = Path(out)
     st = cfg.selftrain
+    require_foreground(cfg.model, command="volseg selftrain")
     steps = st.steps if st.steps is not None else cfg.optimization.max_steps
     if steps is None:
         raise VolsegError(

@@ -42,11 +42,11 @@ def class_balanced(
     """
     if not 0.0 < proportion <= 1.0:
         raise ValueError(f"proportion must lie in (0, 1], got {proportion}")
-    p = np.asarray(p, dtype=np.float32).ravel()
+    p = np.asarray(p, dtype=np.float64).ravel()  # float32 maps convert exactly
     fg, bg = p[p >= 0.5], p[p < 0.5]
     # "higher" / "lower": at most ``proportion`` of a class passes (ties aside)
     hi = t_hi if fg.size == 0 else float(np.quantile(fg, 1.0 - proportion, method="higher"))
     lo = t_lo if bg.size == 0 else float(np.quantile(bg, proportion, method="lower"))
     hi = min(max(hi, 0.5), t_hi) if fg.size else hi
     lo = max(min(lo, 0.5 - 1e-6), t_lo) if bg.size else lo
-    return round(hi, 6), round(lo, 6)
+    return hi, lo  # unrounded: a rounded threshold could pass or drop a tie (uint8 maps)
