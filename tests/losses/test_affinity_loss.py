@@ -77,8 +77,8 @@ def test_deep_supervision_keeps_ignored_pairs_out_of_coarse_voxels():
 def test_affinity_terms_count_at_full_resolution_only():
     """An offset of one voxel names no pair on a coarser grid: the coarse deep-supervision
     outputs of an affinity task add nothing, while those of a binary task do."""
-    from volseg.losses.multitask import MultiTaskLoss
     from volseg.losses.balancing import NoBalancing
+    from volseg.losses.multitask import MultiTaskLoss
     from volseg.losses.pixel import BCEWithLogitsLoss
     from volseg.models.heads import Task
 
