@@ -51,7 +51,8 @@ def print_sweep(files: Any, console: Console | None = None) -> None:
         f"({w['skipped']} skipped as out of range, {w['scored']} scored)"
     )
     table = Table(title=f"best settings by {result.metric} ({OBJECTIVES[result.metric].meaning})")
-    cols = ["are_ignore_bg", "are_with_bg", "f1@0.5", "ap@0.75", "fg_iou", "n_instances"]
+    cols = ["are_ignore_bg", "voi_split", "voi_merge", "are_with_bg", "f1@0.5", "ap@0.75",
+            "fg_iou", "n_instances"]  # fmt: skip
     for col in [*result.names, *cols]:
         table.add_column(col, justify="right")
     for row in sorted(result.scored, key=lambda r: rank_key(r, result.metric))[:5]:
