@@ -36,7 +36,7 @@ import numpy as np
 from volseg.decode.rag import Edges, combine, merge_graph, region_edges
 from volseg.errors import VolsegError
 from volseg.geometry import Box, default_halo
-from volseg.infer.decode_tasks import Job, _maps, run_tasks
+from volseg.infer.decode_tasks import Job, _maps, block_bases, run_tasks
 from volseg.offsets import NEAREST, longest, nearest_channels
 
 #: Stitch rule of each decoder that is joined through a region graph.
@@ -208,8 +208,7 @@ def stitch_graph(
     from volseg.infer.stitch import final_ids
 
     n_blocks = len(job.grid)
-    counts = np.array([done[i] for i in range(n_blocks)], dtype=np.int64)
-    bases = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    counts, bases = block_bases(done, n_blocks)
     calls = [(job, i, bases, int(counts[i])) for i in range(n_blocks)]
     found = run_tasks(block_edges, calls, client)
     n_ids = int(counts.sum())

@@ -164,6 +164,13 @@ def write_block(job: Job, block_id: int, lut: np.ndarray) -> None:
     array[block.write.slices] = lut[local].astype(array.dtype, copy=False)
 
 
+def block_bases(done: dict[int, int], n_blocks: int) -> tuple[np.ndarray, np.ndarray]:
+    """Segment count of every block and the base of its provisional global ids
+    (``base[block] + local id``), both int64."""
+    counts = np.array([done[i] for i in range(n_blocks)], dtype=np.int64)
+    return counts, np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+
+
 def stitch_components(
     job: Job, done: dict[int, int], *, stage: str, min_size: int, client: Any = None
 ) -> tuple[list[np.ndarray], dict[str, int]]:
@@ -177,8 +184,7 @@ def stitch_components(
     from volseg.infer.stitch import final_ids, merge_components
 
     n_blocks = len(job.grid)
-    counts = np.array([done[i] for i in range(n_blocks)], dtype=np.int64)
-    bases = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    counts, bases = block_bases(done, n_blocks)
     calls = [(job, i, bases, int(counts[i]), stage) for i in range(n_blocks)]
     matched = run_tasks(match_block, calls, client)
     n_ids = int(counts.sum())
