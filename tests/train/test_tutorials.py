@@ -52,6 +52,13 @@ SHRINK = {
         "inference.sliding_window.overlap=0.25",
         "data.val_region=[242,250]",
     ],
+    "neuroproof-affinities": [
+        "model.filters=[4,4,4,4]",
+        "model.input_size=[16,64,64]",  # the 9-voxel offsets fit the patch
+        "inference.sliding_window.window_size=[16,64,64]",
+        "inference.sliding_window.overlap=0.25",
+        "data.val_region=[234,250]",
+    ],
 }
 
 

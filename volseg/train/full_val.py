@@ -170,6 +170,8 @@ def _affinity(cfg: Any) -> tuple[Any, ...]:
     from volseg.infer.plan import affinity_offsets_of, affinity_pairs, channel_names
 
     channels = channel_names(cfg.model)
+    if "affinity" not in channels:
+        return ()
     size = cfg.data.train_resolution or cfg.data.voxel_size
     offsets = affinity_offsets_of(cfg.data.label_transform.targets, channels,
                                   None if size is None else tuple(size))  # fmt: skip
