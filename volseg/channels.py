@@ -64,3 +64,14 @@ def target_layout(
         out.append((name, start, end))
         start = end
     return out
+
+
+def per_channel_names(targets: Any) -> list[str]:
+    """The target name of every target channel, in order (``data.label_transform.targets``
+    entries: an affinity target gives one name per offset)."""
+    out: list[str] = []
+    for t in targets:
+        name = t["name"] if isinstance(t, Mapping) else t.name
+        kwargs = (t.get("kwargs") if isinstance(t, Mapping) else t.kwargs) or {}
+        out += [name] * target_channels(name, dict(kwargs))
+    return out

@@ -84,12 +84,14 @@ def _profile(cfg: Any, patches: int, split_path: Path | None) -> None:
     split = make_split(cfg, reuse=split_path)
     seed = cfg.system.seed if cfg.system.seed is not None else 0
     ds = PatchDataset(cfg, split, train=True, seed=seed)
-    names = [t.name for t in cfg.data.label_transform.targets]
+    from volseg.channels import per_channel_names
+
+    names = per_channel_names(cfg.data.label_transform.targets)
     n = min(patches, len(ds))
     first = ds[0]
     augs = sorted({name for aug in ds.augment.values() for name in aug.names})
     print(f"patch: image {tuple(first['image'].shape)}, targets {tuple(first['targets'].shape)}")
-    print(f"targets: {', '.join(names)}")
+    print(f"targets: {', '.join(dict.fromkeys(names))}")
     print(f"augmentation: {', '.join(augs) or 'none'}")
     print(f"split: {len(split.train)} training and {len(split.val)} validation region(s)")
     rate, hits = _time_single(ds, n, names)

@@ -121,13 +121,9 @@ def draw(s: Session, examples: dict[str, Any]) -> None:
         save_slices(folder / f"region_epoch{s.epoch:04d}.png", panels)
     if patch is not None:
         z = patch["image"].shape[1] // 2
-        from volseg.channels import target_channels
+        from volseg.channels import per_channel_names
 
-        targets = [  # one name per target channel (an affinity target has one per offset)
-            t.name
-            for t in s.cfg.data.label_transform.targets
-            for _ in range(target_channels(t.name, dict(t.kwargs or {})))
-        ]
+        targets = per_channel_names(s.cfg.data.label_transform.targets)
         panels = [("input", patch["image"][0, z], "image")]
         panels += [
             (f"target {n}", np.where(t[z] == -1, np.nan, t[z]), kinds.get(n, "prob"))
