@@ -8,7 +8,7 @@ without affinity channels (boundary or distance maps) is refused in one sentence
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from volseg.errors import VolsegError
@@ -27,36 +27,25 @@ class Layout(NamedTuple):
     names: list[str] | None
 
 
-def _affinity_target(targets: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
-    return next((t for t in targets if t.get("name") == AFFINITY), None)
-
-
 def layout_from_config(cfg: Mapping[str, Any]) -> Layout:
-    """The affinity channels a config's model predicts (plain dict config)."""
+    """The affinity channels a config's model predicts (plain dict config, already checked: an
+    affinity target always has its ``multi_task_config`` entry). Without a
+    ``multi_task_config`` every channel is ``binary``, as :func:`volseg.models.parse_tasks`
+    names them."""
+    from volseg.channels import affinity_offsets
+
     model, data = cfg["model"], cfg["data"]
-    targets = data["label_transform"]["targets"] or []
-    tasks = model.get("multi_task_config") or []
-    names: list[str] = [""] * int(model["out_channels"])
-    channels = None
-    for start, end, name, _ in tasks:
+    names = ["binary"] * int(model["out_channels"])
+    for start, end, name, _ in model.get("multi_task_config") or []:
         names[start:end] = [name] * (end - start)
-        if name == AFFINITY:
-            channels = list(range(start, end))
-    if not tasks:
-        names = [str(t["name"]) for t in targets][: len(names)] or names
-    target = _affinity_target(targets)
+    channels = [i for i, name in enumerate(names) if name == AFFINITY] or None
+    targets = data["label_transform"]["targets"] or []
+    kwargs = next((t.get("kwargs") or {} for t in targets if t.get("name") == AFFINITY), None)
     offsets = None
-    if target is not None:
-        kwargs = target.get("kwargs") or {}
-        unit = kwargs.get("unit", "voxel")
+    if kwargs is not None:
         size = data.get("train_resolution") or data.get("voxel_size")
-        if unit == "voxel" or size is not None:
-            offsets = [
-                list(o)
-                for o in parse_offsets(kwargs.get("offsets", "nearest"), unit=unit, voxel_size=size)
-            ]
-        if channels is None and not tasks and offsets is not None:
-            channels = list(range(len(offsets)))
+        if kwargs.get("unit", "voxel") == "voxel" or size is not None:
+            offsets = [list(o) for o in affinity_offsets(kwargs, voxel_size=size)]
     return Layout(channels, offsets, names)
 
 
@@ -99,6 +88,33 @@ def complete(
                 f"{', '.join(layout.names[c] for c in wrong)}, not affinities."
             )
     return params
+
+
+def complete_for(
+    decoder: str,
+    params: Mapping[str, Any],
+    *,
+    maps_path: str | None = None,
+    cfg: Any = None,
+    what: str,
+) -> dict[str, Any]:
+    """:func:`complete` with the layout of the maps at ``maps_path`` (their record), else of
+    the loaded config ``cfg``; other decoders, or neither source, pass ``params`` through."""
+    params = dict(params)
+    if decoder not in AFFINITY_DECODERS:
+        return params
+    if maps_path is not None:
+        from volseg.io import open_volume
+
+        with open_volume(maps_path) as volume:
+            layout = layout_from_attrs(volume.attrs)
+    elif cfg is not None:
+        from omegaconf import OmegaConf
+
+        layout = layout_from_config(OmegaConf.to_container(cfg, resolve=True))
+    else:
+        return params
+    return complete(decoder, params, layout, what=what)
 
 
 def complete_config(cfg: dict[str, Any], where: str) -> None:

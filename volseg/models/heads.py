@@ -135,11 +135,16 @@ def parse_tasks(model_cfg: Any) -> list[Task]:
     return tasks
 
 
+def foreground_channel(model_cfg: Any) -> int | None:
+    """Output channel of the ``binary`` task, or None."""
+    return next((t.start for t in parse_tasks(model_cfg) if t.name == "binary"), None)
+
+
 def require_foreground(model_cfg: Any, *, command: str) -> None:
     """Refuse a model whose channel 0 is not a ``binary`` foreground probability (self-training
     and active learning read their confidence from it)."""
-    first = min(parse_tasks(model_cfg), key=lambda t: t.start)
-    if first.name != "binary":
+    if foreground_channel(model_cfg) != 0:
+        first = min(parse_tasks(model_cfg), key=lambda t: t.start)
         raise VolsegError(
             f"{command} reads the foreground probability from output channel 0, but this model "
             f"predicts {first.name!r} there; train a `binary` target first in "

@@ -38,7 +38,7 @@ from torch import nn
 from volseg.data.resample import resample_image
 from volseg.errors import VolsegError
 from volseg.infer.tta import TTA, predict_views, tta_from_config
-from volseg.models.heads import channel_activations, parse_tasks
+from volseg.models.heads import channel_activations
 
 PAD_MODES = {"constant": "constant", "reflect": "reflect", "replicate": "edge"}
 
@@ -119,14 +119,6 @@ def predict_region(
     return maps
 
 
-def foreground_channel(model_cfg: Any) -> int | None:
-    """Output channel of the ``binary`` task, or None."""
-    for task in parse_tasks(model_cfg):
-        if task.name == "binary":
-            return task.start
-    return None
-
-
 def score_region(
     maps: np.ndarray, labels: np.ndarray, mask: np.ndarray | None, *, cfg: Any
 ) -> tuple[dict[str, float], np.ndarray]:
@@ -159,6 +151,8 @@ def score_region(
                    "val/seg_fg_iou": s["fg_iou"], "val/seg_fg_dice": s["fg_dice"],
                    "val/f1_50": s["f1@0.5"], "val/ap_50": s["ap@0.5"], "val/ap_75": s["ap@0.75"],
                    "val/instances": s["n_instances"], "val/gt_instances": s["n_gt"]})  # fmt: skip
+    from volseg.models.heads import foreground_channel
+
     channel = foreground_channel(cfg.model)
     pred = maps[channel] if channel is not None else seg > 0
     scores["val/map_fg_iou"] = semantic(pred, gt > 0, threshold=0.5, mask=valid)["iou"]

@@ -118,18 +118,6 @@ def _arrays(pred: str, gt: str, mask: str | None) -> tuple[np.ndarray, Any, np.n
     return maps, volume, gt_arr, mask_arr
 
 
-def _affinity_base(name: str, base: dict[str, Any], pred: str) -> dict[str, Any]:
-    """An affinity decoder's channels and offsets from the maps' record."""
-    from volseg.decode.affinity_settings import AFFINITY_DECODERS, complete, layout_from_attrs
-    from volseg.io import open_volume
-
-    if name not in AFFINITY_DECODERS:
-        return base
-    with open_volume(pred) as volume:
-        layout = layout_from_attrs(volume.attrs)
-    return complete(name, base, layout, what=f"the maps {pred}")
-
-
 def run_sweep(
     pred: str,
     *,
@@ -150,6 +138,8 @@ def run_sweep(
     parameters, else the config's first ``test.decoding`` entry, else contour_distance; options
     not swept come from that entry (when it names the same decoder) and ``explicit``.
     """
+    from volseg.decode.affinity_settings import complete_for
+
     params, options = load_space(space, cfg)
     from_cfg = config_settings(cfg) if cfg is not None else None
     name = decoder or options.pop("decoder", None) or (from_cfg.name if from_cfg else None)
@@ -161,7 +151,7 @@ def run_sweep(
         params = DEFAULT_SPACES[name]
     base = dict(from_cfg.params) if from_cfg and from_cfg.name == name else {}
     base.update(explicit or {})
-    base = _affinity_base(name, base, pred)
+    base = complete_for(name, base, maps_path=pred, what=f"the maps {pred}")
     metric = metric or options.pop("metric", None)
     options.pop("metric", None)
     workers = workers or options.pop("workers", None)

@@ -265,25 +265,7 @@ def _with_affinity_layout(
     chosen: DecoderSettings, *, cfg: Any, maps_path: str | None, what: str
 ) -> DecoderSettings:
     """An affinity decoder's channels and offsets from the maps' record, else the config."""
-    from volseg.decode.affinity_settings import (
-        AFFINITY_DECODERS,
-        complete,
-        layout_from_attrs,
-        layout_from_config,
-    )
+    from volseg.decode.affinity_settings import complete_for
 
-    if chosen.name not in AFFINITY_DECODERS:
-        return chosen
-    if maps_path is not None:
-        from volseg.io import open_volume
-
-        with open_volume(maps_path) as volume:
-            layout = layout_from_attrs(volume.attrs)
-    elif cfg is not None:
-        from omegaconf import OmegaConf
-
-        layout = layout_from_config(OmegaConf.to_container(cfg, resolve=True))
-    else:
-        return chosen
-    params = complete(chosen.name, chosen.params, layout, what=what)
+    params = complete_for(chosen.name, chosen.params, maps_path=maps_path, cfg=cfg, what=what)
     return dataclasses.replace(chosen, params=params)
